@@ -1,0 +1,749 @@
+"""VAETransformer: the scikit-learn face of the AEVB core.
+
+This is the only module that imports scikit-learn. It validates input,
+standardises features, draws the seeds and hands NumPy blocks to the torch
+core through :mod:`skvae._torch_utils`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._likelihoods import LIKELIHOODS
+from ._networks import ACTIVATIONS, VAE, build_vae
+from ._objectives import importance_weighted_bound, sgvb_terms
+from ._torch_utils import (
+    draw_seed,
+    make_generator,
+    resolve_device,
+    rows_to_tensor,
+    standard_normal,
+    to_numpy,
+)
+from ._training import OPTIMIZERS, StoppingRule, make_optimizer, run_epoch, train
+
+# Inference works on row blocks of about this many float64 numbers
+# (rows x draws x widest layer), so memory stays bounded for any n_samples.
+_INFERENCE_BLOCK_NUMBERS = 2**22
+
+
+class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Variational auto-encoder (AEVB) as a scikit-learn transformer.
+
+    The generative model is p(z) = N(0, I) and p(x | z) given by an MLP
+    decoder and an observation model (``likelihood``); the recognition model
+    q(z | x) = N(mu(x), diag sigma^2(x)) is an MLP encoder. Both are trained
+    jointly by stochastic gradient ascent on the variational lower bound,
+    estimated with the reparameterisation z = mu + sigma * eps and the
+    analytic KL term (the SGVB estimator B of Kingma & Welling, 2013).
+
+    ``transform`` returns the posterior mean mu(x); ``score_samples`` returns an
+    importance-weighted estimate of log p(x) in nats, in the units of ``X``,
+    so ``score`` can drive a :class:`~sklearn.model_selection.GridSearchCV`
+    without labels.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent space.
+
+    hidden_layer_sizes : array-like of int, default=(128, 64)
+        Widths of the encoder's hidden layers; the decoder uses them in
+        reverse order. An empty tuple gives linear maps (with a Gaussian
+        likelihood, the factor-analysis model).
+
+    activation : {'relu', 'tanh', 'softplus', 'elu', 'gelu', 'logistic', \
+            'identity'}, default='relu'
+        Non-linearity after each hidden layer.
+
+    likelihood : {'gaussian', 'bernoulli'}, default='gaussian'
+        Observation model p(x | z).
+
+        - 'gaussian': diagonal Gaussian with a learned variance per feature.
+          Features are standardised inside the estimator (the fitted
+          ``input_mean_`` and ``input_scale_``); results are reported in the
+          original units.
+        - 'bernoulli': independent Bernoulli per feature; ``X`` must lie in
+          [0, 1] (binary data, or grey levels scaled to [0, 1]).
+
+    min_variance : float, default=1e-3
+        Floor on the Gaussian likelihood's variances, relative to each
+        feature's variance (the data are standardised). It keeps the density
+        bounded on near-constant or discrete features. Ignored by the
+        Bernoulli likelihood.
+
+    beta : float, default=1.0
+        Weight of the KL term in the training objective (beta-VAE). ``1`` is
+        the variational lower bound; scoring always uses the true bound.
+
+    n_mc_samples : int, default=1
+        Monte Carlo draws of z per data point in the training objective (L in
+        the paper).
+
+    solver : {'adam', 'adagrad', 'sgd'}, default='adam'
+        Stochastic optimiser.
+
+    batch_size : int, default=128
+        Rows per minibatch; clipped to the number of training rows.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training rows).
+
+    learning_rate : float, default=1e-3
+        Step size of the optimiser.
+
+    alpha : float, default=0.0
+        L2 penalty: ``alpha / 2 * ||W||^2`` over the weight matrices is added
+        to the per-sample loss.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, monitor their lower
+        bound after each epoch, stop when it has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best weights.
+
+    validation_fraction : float, default=0.1
+        Fraction of rows held out when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=10
+        Patience, in epochs, of the stopping rule.
+
+    tol : float, default=1e-4
+        Smallest improvement, in nats per sample, that counts. Without early
+        stopping the training loss is monitored.
+
+    n_importance_samples : int, default=64
+        Draws of z per row in ``score_samples`` (K of the importance-weighted
+        bound). ``1`` gives the ELBO; larger values give a tighter estimate
+        of log p(x).
+
+    device : str, default='auto'
+        'cpu', 'cuda', 'cuda:N', or 'auto' (CUDA when available). Resolved
+        at fit time; a fitted model is always pickled with its weights on
+        the CPU.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the minibatch order, the noise of training and
+        the common random numbers of scoring. An int gives identical results
+        on every fit on the CPU.
+
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the weights and the
+        standardisation of the previous fit.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained networks: ``module_.encoder``, ``module_.decoder`` and
+        ``module_.likelihood``.
+
+    input_mean_ : ndarray of shape (n_features_in_,)
+        Mean subtracted from each feature (zeros for 'bernoulli').
+
+    input_scale_ : ndarray of shape (n_features_in_,)
+        Scale dividing each feature (ones for 'bernoulli' and for constant
+        features).
+
+    device_ : str
+        Device the model was trained on.
+
+    n_iter_ : int
+        Epochs run, summed over ``partial_fit`` and warm-started calls.
+
+    loss_curve_ : list of float
+        Training loss per epoch: the negative (beta-weighted) lower bound per
+        sample, in nats in the units of ``X``.
+
+    validation_scores_ : list of float or None
+        Lower bound per sample on the validation rows after each epoch, when
+        ``early_stopping`` is True; None otherwise.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``; the restored weights are those of
+        that epoch.
+
+    epoch_times_ : list of float
+        Wall-clock seconds of each epoch.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.decomposition.FactorAnalysis : Linear-Gaussian latent variable
+        model, the linear special case of this one.
+
+    References
+    ----------
+    Kingma, D. P. and Welling, M. (2013). Auto-Encoding Variational Bayes.
+    arXiv:1312.6114.
+
+    Burda, Y., Grosse, R. and Salakhutdinov, R. (2015). Importance Weighted
+    Autoencoders. arXiv:1509.00519.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VAETransformer(n_components=2, max_iter=5, random_state=0)
+    >>> Z = vae.fit_transform(X)
+    >>> Z.shape
+    (1797, 2)
+    >>> vae.score_samples(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "min_variance": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        likelihood="gaussian",
+        min_variance=1e-3,
+        beta=1.0,
+        n_mc_samples=1,
+        solver="adam",
+        batch_size=128,
+        max_iter=200,
+        learning_rate=1e-3,
+        alpha=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        n_importance_samples=64,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.min_variance = min_variance
+        self.beta = beta
+        self.n_mc_samples = n_mc_samples
+        self.solver = solver
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.n_importance_samples = n_importance_samples
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE to ``X`` by maximising the variational lower bound.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. float32 input is trained on without a float64
+            copy.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAETransformer
+            The fitted estimator.
+        """
+        continuing = self.warm_start and hasattr(self, "module_")
+        X = self._validate_input(X, reset=not continuing)
+        rng = check_random_state(self.random_state)
+        if not continuing:
+            self._initialize(X, rng)
+        train_rows, validation_rows = self._split_rows(X.shape[0], rng)
+        history = self._train(X, train_rows, validation_rows, self.max_iter, rng)
+        self._record(history, reset=not continuing)
+        if history.diverged:
+            warnings.warn(
+                f"Training diverged after {len(history.loss_curve)} epoch(s): the "
+                "loss became NaN or infinite. The weights of the last finite "
+                "epoch were restored; try a smaller learning_rate.",
+                ConvergenceWarning,
+                stacklevel=3,  # past the _fit_context wrapper
+            )
+        elif not (history.converged or history.interrupted):
+            warnings.warn(
+                f"Stopped after max_iter={self.max_iter} epochs before the "
+                "stopping rule was met; consider increasing max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,  # past the _fit_context wrapper
+            )
+        return self
+
+    def partial_fit(self, X, y=None):
+        """Run one epoch over ``X``, initialising the model on the first call.
+
+        The standardisation is fitted on the first call's ``X`` and kept for
+        later calls; early stopping does not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A block of training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAETransformer
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "module_")
+        if first_call:
+            self._validate_params()
+        X = self._validate_input(X, reset=first_call)
+        if first_call:
+            self._initialize(X, check_random_state(self.random_state))
+        rows = np.arange(X.shape[0])
+        history = self._train(X, rows, None, 1, self._training_rng)
+        self._record(history, reset=first_call)
+        if history.diverged:
+            warnings.warn(
+                "partial_fit diverged: the loss became NaN or infinite; the "
+                "previous weights were kept. Try a smaller learning_rate.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    # ------------------------------------------------------------ inference
+
+    def transform(self, X, return_std=False):
+        """Encode ``X`` as the posterior mean of q(z | x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        return_std : bool, default=False
+            Also return the posterior standard deviation sigma(x).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Posterior means, in the dtype of ``X`` (float32 or float64).
+
+        Z_std : ndarray of shape (n_samples, n_components)
+            Posterior standard deviations; only when ``return_std`` is True.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        model, device = self._inference_model()
+
+        def encode(x):
+            mean, log_var = model.encode(x)
+            return torch.cat([mean, torch.exp(0.5 * log_var)], dim=1)
+
+        encoded = self._map_rows(X, encode, model, device, n_draws=1)
+        n_components = encoded.shape[1] // 2
+        mean = encoded[:, :n_components].astype(X.dtype, copy=False)
+        if not return_std:
+            return mean
+        return mean, encoded[:, n_components:].astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """Decode latent codes to the mean of p(x | z) in the units of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Decoder means: feature values for 'gaussian', probabilities for
+            'bernoulli'.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        n_components = self._n_features_out
+        if Z.shape[1] != n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but inverse_transform expects "
+                f"latent codes with {n_components} columns (n_components)."
+            )
+        model, device = self._inference_model()
+        with torch.no_grad():
+            z = torch.from_numpy(np.asarray(Z, dtype=np.float64)).to(device)
+            decoded = to_numpy(model.likelihood.mean(model.decode(z)))
+        return self._to_data_units(decoded).astype(Z.dtype, copy=False)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw from the generative model: z ~ p(z), then x ~ p(x | z).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to draw.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws. When None, the estimator's ``random_state`` is
+            used, so an int ``random_state`` gives the same samples on every
+            call, as in :meth:`sklearn.mixture.GaussianMixture.sample`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Samples in the units of the training data (0/1 for 'bernoulli').
+
+        Z : ndarray of shape (n_samples, n_components)
+            The latent codes the samples were decoded from, in the place of
+            the component labels that ``GaussianMixture.sample`` returns.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer; got {n_samples!r}."
+            )
+        rng = check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+        model, device = self._inference_model()
+        generator = make_generator(draw_seed(rng), torch.device("cpu"))
+        shape = (n_samples, self._n_features_out)
+        z = standard_normal(shape, draw_seed(rng), device, torch.float64)
+        with torch.no_grad():
+            output = model.decode(z).cpu()
+            x = model.likelihood.to("cpu").sample(output, generator)
+        return self._to_data_units(to_numpy(x)), to_numpy(z)
+
+    def score_samples(self, X):
+        """Estimate log p(x) for each row, in nats, in the units of ``X``.
+
+        The importance-weighted bound with ``n_importance_samples`` draws per
+        row (Burda et al., 2015); with one draw it is the ELBO. For the
+        Gaussian likelihood the log-Jacobian of the internal standardisation
+        is included, so values are densities of the original features. The
+        draws are common random numbers fixed at fit time and shared by all
+        rows: a row's score does not depend on the other rows, their order,
+        or how many times it is computed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            Lower-bound estimates of log p(x); higher means more typical.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        model, device = self._inference_model()
+        K = self.n_importance_samples
+        noise = standard_normal(
+            (K, 1, self._n_features_out), self._scoring_seed, device, torch.float64
+        )
+
+        def bound(x):
+            return importance_weighted_bound(model, x, noise)[:, None]
+
+        log_lik = self._map_rows(X, bound, model, device, n_draws=K)[:, 0]
+        return log_lik - self._log_jacobian
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: average log-likelihood per row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Average estimated log p(x) in nats; higher is better.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------ internals
+
+    @property
+    def _n_features_out(self):
+        return self.module_.encoder.mean_head.out_features
+
+    @property
+    def _log_jacobian(self):
+        return float(np.sum(np.log(self.input_scale_)))
+
+    def _validate_input(self, X, reset):
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        support = LIKELIHOODS[self.likelihood].support
+        if support is not None and X.size:
+            low, high = support
+            if X.min() < low or X.max() > high:
+                raise ValueError(
+                    f"likelihood={self.likelihood!r} requires every value of X to "
+                    f"lie in [{low:g}, {high:g}]; got values in "
+                    f"[{X.min():g}, {X.max():g}]. Rescale X (e.g. MinMaxScaler) "
+                    "or use likelihood='gaussian'."
+                )
+        return X
+
+    def _hidden_sizes(self):
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.size and (
+            sizes.ndim != 1
+            or not np.issubdtype(sizes.dtype, np.integer)
+            or np.any(sizes < 1)
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers; "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return [int(size) for size in sizes]
+
+    def _initialize(self, X, rng):
+        """Fit the standardisation, build the networks and draw the seeds."""
+        likelihood_class = LIKELIHOODS[self.likelihood]
+        if likelihood_class.standardizes_input:
+            self.input_mean_, self.input_scale_ = _column_mean_and_scale(X)
+        else:
+            self.input_mean_ = np.zeros(X.shape[1])
+            self.input_scale_ = np.ones(X.shape[1])
+        device = resolve_device(self.device)
+        self.device_ = str(device)
+        init_generator = make_generator(draw_seed(rng), torch.device("cpu"))
+        likelihood = likelihood_class(X.shape[1], float(self.min_variance))
+        self.module_ = build_vae(
+            X.shape[1],
+            self.n_components,
+            self._hidden_sizes(),
+            self.activation,
+            likelihood,
+            init_generator,
+        ).to(device)
+        self._scoring_seed = draw_seed(rng)
+        self._training_rng = rng  # continued by partial_fit
+        self._optimizer = make_optimizer(
+            self.module_, self.solver, self.learning_rate, self.alpha
+        )
+        self._optimizer_state = None
+
+    def _split_rows(self, n_samples, rng):
+        rows = rng.permutation(n_samples)
+        if not self.early_stopping:
+            return rows, None
+        n_validation = max(1, int(math.ceil(self.validation_fraction * n_samples)))
+        if n_samples - n_validation < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no "
+                f"training rows out of n_samples={n_samples}; use more data or "
+                "early_stopping=False."
+            )
+        return rows[n_validation:], rows[:n_validation]
+
+    def _train(self, X, train_rows, validation_rows, max_epochs, rng):
+        device = torch.device(self.device_)
+        self.module_.to(device)
+        optimizer = self._get_optimizer()
+        batch_size = min(self.batch_size, len(train_rows))
+
+        def make_batches():
+            order = train_rows[rng.permutation(len(train_rows))]
+            for start in range(0, len(order), batch_size):
+                rows = X[order[start : start + batch_size]]
+                yield rows_to_tensor(
+                    rows, self.input_mean_, self.input_scale_, device, torch.float32
+                )
+
+        validation_score = None
+        if validation_rows is not None:
+            X_validation = X[validation_rows]
+            noise = standard_normal(
+                (1, 1, self._n_features_out), draw_seed(rng), device, torch.float32
+            )
+
+            def lower_bound(x):
+                expected_log_lik, kl = sgvb_terms(self.module_, x, noise)
+                return (expected_log_lik - kl)[:, None]
+
+            def validation_score():
+                self.module_.eval()
+                bounds = self._map_rows(
+                    X_validation, lower_bound, self.module_, device, 1, torch.float32
+                )
+                return float(np.mean(bounds)) - self._log_jacobian
+
+        return train(
+            self.module_,
+            optimizer,
+            make_batches,
+            validation_score,
+            max_epochs=max_epochs,
+            n_mc_samples=self.n_mc_samples,
+            beta=self.beta,
+            rule=StoppingRule(self.tol, self.n_iter_no_change, self.early_stopping),
+            generator=make_generator(draw_seed(rng), device),
+            log_det_offset=self._log_jacobian,
+            verbose=self.verbose,
+        )
+
+    def _get_optimizer(self):
+        if self._optimizer is None:  # after unpickling
+            self._optimizer = make_optimizer(
+                self.module_, self.solver, self.learning_rate, self.alpha
+            )
+            if self._optimizer_state is not None:
+                self._optimizer.load_state_dict(self._optimizer_state)
+                self._optimizer_state = None
+        return self._optimizer
+
+    def _record(self, history, reset):
+        if reset:
+            self.n_iter_ = 0
+            self.loss_curve_ = []
+            self.epoch_times_ = []
+            self.validation_scores_ = [] if self.early_stopping else None
+        self.n_iter_ += len(history.loss_curve)
+        self.loss_curve_ += history.loss_curve
+        self.epoch_times_ += history.epoch_times
+        if self.early_stopping and self.validation_scores_ is not None:
+            self.validation_scores_ += history.validation_scores
+        scores = self.validation_scores_
+        self.best_validation_score_ = max(scores) if scores else None
+
+    def _inference_model(self):
+        """A float64 copy of the model, so results do not depend on batching."""
+        device = next(self.module_.parameters()).device
+        model = copy.deepcopy(self.module_).to(dtype=torch.float64).eval()
+        return model, device
+
+    def _map_rows(self, X, function, model, device, n_draws, dtype=torch.float64):
+        """Apply ``function`` to standardised row blocks of X; stack the results."""
+        widest = max(
+            [X.shape[1]]
+            + [layer.out_features for layer in model.modules() if hasattr(layer, "out_features")]
+        )
+        block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
+        results = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], block):
+                x = rows_to_tensor(
+                    X[start : start + block],
+                    self.input_mean_,
+                    self.input_scale_,
+                    device,
+                    dtype,
+                )
+                results.append(to_numpy(function(x)))
+        return np.concatenate(results)
+
+    def _to_data_units(self, standardized):
+        return standardized * self.input_scale_ + self.input_mean_
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "module_" in state:
+            state["module_"] = copy.deepcopy(self.module_).to("cpu")
+        if state.get("_optimizer") is not None:
+            optimizer_state = self._optimizer.state_dict()
+            state["_optimizer_state"] = _tensors_to_cpu(optimizer_state)
+            state["_optimizer"] = None
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _column_mean_and_scale(X, block_rows=8192):
+    """Per-feature mean and standard deviation, in float64, block by block.
+
+    Two passes over row blocks, so no float64 copy of X is ever made. Constant
+    features get a scale of 1.
+    """
+    n_samples = X.shape[0]
+    total = np.zeros(X.shape[1])
+    for start in range(0, n_samples, block_rows):
+        total += X[start : start + block_rows].sum(axis=0, dtype=np.float64)
+    mean = total / n_samples
+    squares = np.zeros(X.shape[1])
+    for start in range(0, n_samples, block_rows):
+        deviation = X[start : start + block_rows].astype(np.float64) - mean
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    scale = np.sqrt(squares / n_samples)
+    constant = scale <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)
+    scale[constant | (scale == 0)] = 1.0
+    return mean, scale
+
+
+def _tensors_to_cpu(state):
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu")
+    if isinstance(state, dict):
+        return {key: _tensors_to_cpu(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_tensors_to_cpu(value) for value in state]
+    return state

@@ -1,0 +1,116 @@
+"""The encoder q(z|x), the decoder p(x|z) and the module that holds both."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ._likelihoods import Likelihood
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "softplus": nn.Softplus,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+def make_mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
+    """Linear layers between consecutive ``sizes``, each followed by ``activation``.
+
+    Layers are created on the ``meta`` device (no memory, no draw from torch's
+    global generator); :func:`initialize_parameters` materialises them.
+    """
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out, device="meta"), ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """q(z | x) = N(mean(x), diag exp(log_var(x))): an MLP with two heads."""
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_layer_sizes: Sequence[int],
+        n_components: int,
+        activation: str,
+    ) -> None:
+        super().__init__()
+        self.body = make_mlp([n_features, *hidden_layer_sizes], activation)
+        width = hidden_layer_sizes[-1] if hidden_layer_sizes else n_features
+        self.mean_head = nn.Linear(width, n_components, device="meta")
+        self.log_var_head = nn.Linear(width, n_components, device="meta")
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.body(x)  # (batch, width)
+        return self.mean_head(hidden), self.log_var_head(hidden)  # 2 x (batch, latent)
+
+
+class Decoder(nn.Module):
+    """The MLP z -> decoder output; the encoder's hidden sizes reversed."""
+
+    def __init__(
+        self,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int],
+        n_outputs: int,
+        activation: str,
+    ) -> None:
+        super().__init__()
+        sizes = [n_components, *reversed(hidden_layer_sizes)]
+        self.body = make_mlp(sizes, activation)
+        self.output_head = nn.Linear(sizes[-1], n_outputs, device="meta")
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.output_head(self.body(z))  # (batch, n_outputs)
+
+
+class VAE(nn.Module):
+    """Encoder, decoder and observation model of one variational auto-encoder."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder, likelihood: Likelihood):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+
+def build_vae(
+    n_features: int,
+    n_components: int,
+    hidden_layer_sizes: Sequence[int],
+    activation: str,
+    likelihood: Likelihood,
+    generator: torch.Generator,
+) -> VAE:
+    """Build a VAE on the CPU with weights drawn from ``generator``.
+
+    Weights and biases follow PyTorch's default scheme for linear layers,
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), but from a local generator, so a
+    seed gives the same network on every device.
+    """
+    encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
+    decoder = Decoder(n_components, hidden_layer_sizes, n_features, activation)
+    for network in (encoder, decoder):
+        network.to_empty(device="cpu")
+        for layer in network.modules():
+            if isinstance(layer, nn.Linear):
+                bound = 1.0 / math.sqrt(layer.in_features)
+                with torch.no_grad():
+                    layer.weight.uniform_(-bound, bound, generator=generator)
+                    layer.bias.uniform_(-bound, bound, generator=generator)
+    return VAE(encoder, decoder, likelihood)

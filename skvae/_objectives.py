@@ -1,0 +1,62 @@
+"""The variational bounds: KL to the prior, the SGVB bound, the IWAE bound.
+
+Notation: x is (batch, n_features), z is (batch, latent) or, with several
+draws per row, (draws, batch, latent).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._networks import VAE
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def kl_to_standard_normal(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, diag exp(log_var)) || N(0, I)) per row, in closed form.
+
+    -KL = 1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2), Kingma & Welling
+    (2013), Appendix B.
+    """
+    return 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(-1)
+
+
+def sgvb_terms(
+    model: VAE, x: torch.Tensor, noise: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Expected log-likelihood and KL per row: the SGVB estimator B.
+
+    ``noise`` is standard normal of shape (n_draws, batch, latent) or
+    (n_draws, 1, latent) when the draws are shared by every row. The
+    reconstruction term is averaged over the draws through the
+    reparameterisation z = mean + sigma * noise; the KL term is analytic.
+    """
+    mean, log_var = model.encode(x)  # (batch, latent) each
+    z = mean + torch.exp(0.5 * log_var) * noise  # (draws, batch, latent)
+    output = model.decode(z)  # (draws, batch, n_outputs)
+    expected_log_lik = model.likelihood.log_prob(x, output).mean(0)  # (batch,)
+    return expected_log_lik, kl_to_standard_normal(mean, log_var)
+
+
+def importance_weighted_bound(
+    model: VAE, x: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    """The importance-weighted bound on log p(x) per row (Burda et al., 2015).
+
+    log (1/K) sum_k p(x, z_k) / q(z_k | x) with z_k = mean + sigma * noise_k.
+    One draw gives an ELBO with a sampled KL; the bound tightens towards
+    log p(x) as the number of draws K grows.
+    """
+    mean, log_var = model.encode(x)
+    z = mean + torch.exp(0.5 * log_var) * noise  # (draws, batch, latent)
+    n_components = mean.shape[-1]
+    log_prior = -0.5 * (z.square().sum(-1) + n_components * _LOG_2PI)
+    log_posterior = -0.5 * (
+        noise.square().sum(-1) + log_var.sum(-1) + n_components * _LOG_2PI
+    )
+    log_lik = model.likelihood.log_prob(x, model.decode(z))  # (draws, batch)
+    log_weights = log_lik + log_prior - log_posterior
+    return torch.logsumexp(log_weights, dim=0) - math.log(noise.shape[0])

@@ -1,0 +1,191 @@
+"""The optimisation loop: epochs of minibatch steps, stopping rules, recovery.
+
+The loop knows nothing of scikit-learn. It receives the model, an optimiser
+and a source of minibatches, and returns a :class:`History`. Losses are
+per-sample negative bounds in nats, shifted by ``log_det_offset`` so they are
+in the units of the user's data.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ._networks import VAE
+from ._objectives import sgvb_terms
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adagrad": torch.optim.Adagrad,
+    "sgd": torch.optim.SGD,
+}
+
+
+@dataclass
+class StoppingRule:
+    """When to stop: patience ``n_iter_no_change`` on improvements above ``tol``."""
+
+    tol: float
+    n_iter_no_change: int
+    early_stopping: bool
+
+
+@dataclass
+class History:
+    """What one call of :func:`train` did, in data units (nats per sample)."""
+
+    loss_curve: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    epoch_times: list[float] = field(default_factory=list)
+    converged: bool = False
+    diverged: bool = False
+    interrupted: bool = False
+
+
+def make_optimizer(
+    model: VAE, solver: str, learning_rate: float, alpha: float
+) -> torch.optim.Optimizer:
+    """The optimiser, with the L2 penalty ``alpha`` on weight matrices only.
+
+    Coupled weight decay ``alpha`` is the gradient of alpha/2 * ||W||^2 added
+    to the per-sample loss; biases and the likelihood's variances are free.
+    """
+    weights, others = [], []
+    for name, parameter in model.named_parameters():
+        is_weight = name.endswith("weight") and parameter.ndim == 2
+        (weights if is_weight else others).append(parameter)
+    groups = [
+        {"params": weights, "weight_decay": alpha},
+        {"params": others, "weight_decay": 0.0},
+    ]
+    return OPTIMIZERS[solver](groups, lr=learning_rate)
+
+
+def batch_loss(
+    model: VAE,
+    x: torch.Tensor,
+    n_mc_samples: int,
+    beta: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Summed negative (beta-weighted) SGVB bound over the rows of a batch."""
+    mean_shape = (n_mc_samples, x.shape[0], model.encoder.mean_head.out_features)
+    noise = torch.randn(mean_shape, generator=generator, device=x.device, dtype=x.dtype)
+    expected_log_lik, kl = sgvb_terms(model, x, noise)
+    return -(expected_log_lik - beta * kl).sum()
+
+
+def run_epoch(
+    model: VAE,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[torch.Tensor],
+    n_mc_samples: int,
+    beta: float,
+    generator: torch.Generator,
+) -> float:
+    """One pass of minibatch steps; returns the mean loss per sample.
+
+    The running sum stays on the device and is read once per epoch, so no
+    step waits for the host.
+    """
+    model.train()
+    total = None
+    n_rows = 0
+    for x in batches:
+        loss = batch_loss(model, x, n_mc_samples, beta, generator)
+        optimizer.zero_grad(set_to_none=True)
+        (loss / x.shape[0]).backward()
+        optimizer.step()
+        total = loss.detach() if total is None else total + loss.detach()
+        n_rows += x.shape[0]
+    return float(total) / n_rows
+
+
+def train(
+    model: VAE,
+    optimizer: torch.optim.Optimizer,
+    make_batches: Callable[[], Iterable[torch.Tensor]],
+    validation_score: Callable[[], float] | None,
+    *,
+    max_epochs: int,
+    n_mc_samples: int,
+    beta: float,
+    rule: StoppingRule,
+    generator: torch.Generator,
+    log_det_offset: float,
+    verbose: int,
+) -> History:
+    """Train ``model`` in place for at most ``max_epochs`` epochs.
+
+    Stops early when the monitored quantity (validation score with early
+    stopping, training loss otherwise) has not improved by more than ``tol``
+    for ``n_iter_no_change`` epochs. With early stopping the weights of the
+    best validation epoch are restored. If the loss becomes NaN or infinite
+    the weights of the last finite epoch are restored and training stops. A
+    ``KeyboardInterrupt`` stops training after the current epoch's weights
+    are restored to the last good ones.
+    """
+    history = History()
+    last_good = copy.deepcopy(model.state_dict())
+    best_state = last_good
+    best = -np.inf
+    epochs_without_improvement = 0
+    try:
+        for epoch in range(max_epochs):
+            start = time.perf_counter()
+            loss = run_epoch(
+                model, optimizer, make_batches(), n_mc_samples, beta, generator
+            )
+            if not np.isfinite(loss):
+                history.diverged = True
+                break
+            loss += log_det_offset
+            history.loss_curve.append(loss)
+            if validation_score is not None:
+                score = validation_score()
+                history.validation_scores.append(score)
+                monitored = score
+            else:
+                monitored = -loss
+            history.epoch_times.append(time.perf_counter() - start)
+            last_good = copy.deepcopy(model.state_dict())
+            if verbose:
+                _report(epoch, max_epochs, history)
+            if monitored > best + rule.tol:
+                epochs_without_improvement = 0
+            else:
+                epochs_without_improvement += 1
+            if monitored > best:
+                best = monitored
+                best_state = last_good
+            if epochs_without_improvement >= rule.n_iter_no_change:
+                history.converged = True
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        warnings.warn(
+            "Training interrupted by the user; keeping the weights of the last "
+            "completed epoch (the best validation epoch with early stopping).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if rule.early_stopping and history.validation_scores:
+        model.load_state_dict(best_state)
+    else:
+        model.load_state_dict(last_good)
+    model.eval()
+    return history
+
+
+def _report(epoch: int, max_epochs: int, history: History) -> None:
+    line = f"Epoch {epoch + 1}/{max_epochs}: loss = {history.loss_curve[-1]:.4f}"
+    if history.validation_scores:
+        line += f", validation score = {history.validation_scores[-1]:.4f}"
+    line += f", {history.epoch_times[-1]:.2f}s"
+    print(line, flush=True)
