@@ -32,9 +32,11 @@ from ._torch_utils import (
     draw_seed,
     make_generator,
     resolve_device,
-    rows_to_tensor,
+    row_noise,
     standard_normal,
+    standardize,
     to_numpy,
+    to_tensor,
 )
 from ._training import OPTIMIZERS, StoppingRule, make_optimizer, run_epoch, train
 
@@ -395,7 +397,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = self._validate_input(X, reset=False)
         model, device = self._inference_model()
 
-        def encode(x):
+        def encode(x, rows):
             mean, log_var = model.encode(x)
             return torch.cat([mean, torch.exp(0.5 * log_var)], dim=1)
 
@@ -480,9 +482,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         row (Burda et al., 2015); with one draw it is the ELBO. For the
         Gaussian likelihood the log-Jacobian of the internal standardisation
         is included, so values are densities of the original features. The
-        draws are common random numbers fixed at fit time and shared by all
-        rows: a row's score does not depend on the other rows, their order,
-        or how many times it is computed.
+        draws are keyed by a seed fixed at fit time and by the row's values,
+        so a row's score does not depend on the other rows, their order, or
+        how many times it is computed, while different rows get independent
+        draws (so the noise of :meth:`score` shrinks with the number of rows).
 
         Parameters
         ----------
@@ -498,11 +501,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = self._validate_input(X, reset=False)
         model, device = self._inference_model()
         K = self.n_importance_samples
-        noise = standard_normal(
-            (K, 1, self._n_features_out), self._scoring_seed, device, torch.float64
-        )
+        n_components = self._n_features_out
 
-        def bound(x):
+        def bound(x, rows):
+            noise = row_noise(rows, self._scoring_seed, K, n_components, device, x.dtype)
             return importance_weighted_bound(model, x, noise)[:, None]
 
         log_lik = self._map_rows(X, bound, model, device, n_draws=K)[:, 0]
@@ -613,18 +615,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             order = train_rows[rng.permutation(len(train_rows))]
             for start in range(0, len(order), batch_size):
                 rows = X[order[start : start + batch_size]]
-                yield rows_to_tensor(
-                    rows, self.input_mean_, self.input_scale_, device, torch.float32
-                )
+                rows = standardize(rows, self.input_mean_, self.input_scale_)
+                yield to_tensor(rows, device, torch.float32)
 
         validation_score = None
         if validation_rows is not None:
             X_validation = X[validation_rows]
-            noise = standard_normal(
-                (1, 1, self._n_features_out), draw_seed(rng), device, torch.float32
-            )
+            seed = draw_seed(rng)
+            n_components = self._n_features_out
 
-            def lower_bound(x):
+            def lower_bound(x, rows):
+                noise = row_noise(rows, seed, 1, n_components, device, x.dtype)
                 expected_log_lik, kl = sgvb_terms(self.module_, x, noise)
                 return (expected_log_lik - kl)[:, None]
 
@@ -680,23 +681,21 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return model, device
 
     def _map_rows(self, X, function, model, device, n_draws, dtype=torch.float64):
-        """Apply ``function`` to standardised row blocks of X; stack the results."""
-        widest = max(
-            [X.shape[1]]
-            + [layer.out_features for layer in model.modules() if hasattr(layer, "out_features")]
-        )
+        """Apply ``function(tensor, array)`` to standardised row blocks of X.
+
+        Blocks hold about ``_INFERENCE_BLOCK_NUMBERS`` numbers per layer, so
+        memory stays bounded for any number of rows; results are stacked.
+        """
+        layer_widths = [
+            layer.out_features for layer in model.modules() if hasattr(layer, "out_features")
+        ]
+        widest = max([X.shape[1], *layer_widths])
         block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
         results = []
         with torch.no_grad():
             for start in range(0, X.shape[0], block):
-                x = rows_to_tensor(
-                    X[start : start + block],
-                    self.input_mean_,
-                    self.input_scale_,
-                    device,
-                    dtype,
-                )
-                results.append(to_numpy(function(x)))
+                rows = standardize(X[start : start + block], self.input_mean_, self.input_scale_)
+                results.append(to_numpy(function(to_tensor(rows, device, dtype), rows)))
         return np.concatenate(results)
 
     def _to_data_units(self, standardized):

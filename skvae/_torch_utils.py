@@ -68,21 +68,65 @@ def standard_normal(
     return noise.to(device=device, dtype=dtype)
 
 
-def rows_to_tensor(
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection of uint64 that scrambles every bit."""
+    values = values ^ (values >> np.uint64(30))
+    values = values * np.uint64(0xBF58476D1CE4E5B9)
+    values = values ^ (values >> np.uint64(27))
+    values = values * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def row_noise(
     X_rows: np.ndarray,
-    center: np.ndarray,
-    scale: np.ndarray,
+    seed: int,
+    n_draws: int,
+    n_components: int,
     device: torch.device,
     dtype: torch.dtype,
 ) -> torch.Tensor:
-    """Standardise a block of rows in float64 and hand it to torch.
+    """Standard normal noise of shape (n_draws, n_rows, n_components), keyed by row.
 
-    The arithmetic is done in float64 on the host so that very large or very
-    small feature scales survive; the result is a fresh array, so read-only
-    or memory-mapped inputs are never shared with torch.
+    Each row's noise is a function of ``seed`` and of the row's values alone
+    (pass standardised rows, so rescaling the data leaves the draws alone)
+    (a 64-bit hash of the row feeds a counter-based generator), so a row gets
+    the same draws whatever other rows are scored with it and in whatever
+    order, while different rows get independent draws. Computed on the host,
+    so the numbers are the same on every device.
     """
-    standardized = (np.asarray(X_rows, dtype=np.float64) - center) / scale
-    return torch.from_numpy(standardized).to(device=device, dtype=dtype)
+    with np.errstate(over="ignore"):
+        bits = np.ascontiguousarray(X_rows, dtype=np.float64).view(np.uint64)
+        columns = np.arange(1, bits.shape[1] + 1, dtype=np.uint64) * _GOLDEN
+        row_keys = _mix64(bits + columns).sum(axis=1, dtype=np.uint64)
+        row_keys = _mix64(row_keys ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF))
+        n_pairs = (n_draws * n_components + 1) // 2
+        counters = np.arange(1, 2 * n_pairs + 1, dtype=np.uint64) * _GOLDEN
+        words = _mix64(row_keys[:, None] + counters)  # (rows, 2 * n_pairs)
+    # 53 random bits -> uniform on (0, 1), then Box-Muller.
+    uniform = ((words >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+    radius = np.sqrt(-2.0 * np.log(uniform[:, :n_pairs]))
+    angle = 2.0 * np.pi * uniform[:, n_pairs:]
+    normal = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    normal = normal[:, : n_draws * n_components].reshape(-1, n_draws, n_components)
+    return torch.from_numpy(normal.transpose(1, 0, 2).copy()).to(device=device, dtype=dtype)
+
+
+def standardize(X_rows: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(X_rows - center) / scale in float64, as a fresh array.
+
+    Doing this on the host in float64 keeps very large or very small feature
+    scales intact, and the fresh array means read-only or memory-mapped input
+    is never shared with torch.
+    """
+    return (np.asarray(X_rows, dtype=np.float64) - center) / scale
+
+
+def to_tensor(array: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Hand a NumPy array to torch on ``device`` in ``dtype``."""
+    return torch.from_numpy(array).to(device=device, dtype=dtype)
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:

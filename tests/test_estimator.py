@@ -1,0 +1,394 @@
+"""VAETransformer's behaviour: closed forms, real data, API conventions, errors."""
+
+import pickle
+import re
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+from sklearn.base import clone
+from sklearn.decomposition import PCA, FactorAnalysis
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from skvae import VAETransformer
+from skvae._torch_utils import row_noise
+
+FAST = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+
+
+def quiet_fit(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+@pytest.fixture
+def fitted(small_data):
+    return quiet_fit(VAETransformer(**FAST), small_data)
+
+
+# ------------------------------------------------------------- closed forms
+
+
+def test_linear_vae_reaches_factor_analysis_log_likelihood(factor_analysis_data):
+    """A VAE with linear maps is factor analysis; it must reach FA's optimum."""
+    X_train, X_test = factor_analysis_data
+    fa = FactorAnalysis(n_components=2).fit(X_train)
+    vae = VAETransformer(
+        n_components=2,
+        hidden_layer_sizes=(),
+        learning_rate=1e-2,
+        max_iter=100,
+        n_importance_samples=256,
+        random_state=0,
+    )
+    quiet_fit(vae, X_train)
+    assert vae.score(X_test) == pytest.approx(fa.score(X_test), abs=0.05)
+
+
+def test_importance_sampling_tightens_the_score(digits_split):
+    X_train, X_test, _, _ = digits_split
+    vae = quiet_fit(VAETransformer(5, max_iter=30, random_state=0), X_train)
+    scores = []
+    for n_draws in [1, 10, 100, 1000]:
+        scores.append(vae.set_params(n_importance_samples=n_draws).score(X_test[:300]))
+    assert all(later > earlier for earlier, later in zip(scores, scores[1:]))
+
+
+def test_row_noise_is_keyed_by_row_values():
+    X = np.random.RandomState(0).normal(size=(3000, 4))
+    noise = row_noise(X, 7, 40, 3, torch.device("cpu"), torch.float64).numpy()
+    assert noise.shape == (40, 3000, 3)
+    assert stats.kstest(noise.ravel(), "norm").pvalue > 1e-3
+    reversed_rows = row_noise(X[::-1], 7, 40, 3, torch.device("cpu"), torch.float64)
+    np.testing.assert_array_equal(reversed_rows.numpy()[:, ::-1], noise)
+    float32_rows = row_noise(X.astype(np.float32), 7, 1, 3, torch.device("cpu"), torch.float64)
+    same_values = row_noise(X.astype(np.float32).astype(np.float64), 7, 1, 3, torch.device("cpu"), torch.float64)
+    np.testing.assert_array_equal(float32_rows, same_values)
+    # Rows draw independently: averaging over rows averages the noise away
+    # (shared draws would leave a standard deviation of 1 here).
+    assert noise.mean(axis=1).std() < 2.0 / np.sqrt(3000)
+
+
+def test_scores_are_in_the_units_of_the_data(small_data):
+    """Rescaling X by c shifts every log-density by -n_features * log(c).
+
+    With c a power of two the standardised data are bit-identical, so the two
+    fits are the same model and the shift must be exact.
+    """
+    c = 1024.0
+    vae = VAETransformer(**FAST)
+    small = quiet_fit(clone(vae), small_data).score_samples(small_data)
+    large = quiet_fit(clone(vae), small_data * c).score_samples(small_data * c)
+    n_features = small_data.shape[1]
+    np.testing.assert_allclose(large, small - n_features * np.log(c), rtol=1e-12)
+
+
+def test_vae_beats_linear_models_on_digits(digits_split):
+    X_train, X_test, _, _ = digits_split
+    n_components = 5
+    fa = FactorAnalysis(n_components, random_state=0).fit(X_train)
+    pca = PCA(n_components).fit(X_train)
+    vae = VAETransformer(n_components, max_iter=100, random_state=0)
+    quiet_fit(vae, X_train)
+    vae_score = vae.score(X_test)
+    assert vae_score > fa.score(X_test) + 5
+    assert vae_score > pca.score(X_test) + 5
+
+
+# ------------------------------------------------------------- the methods
+
+
+def test_transform_is_the_deterministic_posterior_mean(fitted, small_data):
+    Z, Z_std = fitted.transform(small_data, return_std=True)
+    assert Z.shape == Z_std.shape == (len(small_data), 2)
+    assert np.all(Z_std > 0)
+    np.testing.assert_array_equal(Z, fitted.transform(small_data))
+    np.testing.assert_array_equal(Z, fitted.fit_transform(small_data))
+
+
+def test_inverse_transform_returns_data_units(small_data):
+    vae = quiet_fit(VAETransformer(**{**FAST, "max_iter": 60}), small_data)
+    reconstruction = vae.inverse_transform(vae.transform(small_data))
+    assert reconstruction.shape == small_data.shape
+    # The decoded means sit near the feature means, not near 0 (standardised).
+    np.testing.assert_allclose(
+        reconstruction.mean(0), small_data.mean(0), atol=0.5 * small_data.std(0).max()
+    )
+    with pytest.raises(ValueError, match="n_components"):
+        vae.inverse_transform(np.zeros((3, 5)))
+
+
+def test_sample_returns_data_and_latent_codes(fitted):
+    X, Z = fitted.sample(7)
+    assert X.shape == (7, fitted.n_features_in_)
+    assert Z.shape == (7, 2)
+    X_again, _ = fitted.sample(7)
+    np.testing.assert_array_equal(X, X_again)  # int random_state: same draws
+    X_other, _ = fitted.sample(7, random_state=1)
+    assert not np.allclose(X, X_other)
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.sample(0)
+
+
+def test_bernoulli_likelihood_on_unit_interval_data():
+    rng = np.random.RandomState(0)
+    X = (rng.uniform(size=(80, 6)) > 0.7).astype(float)
+    vae = quiet_fit(VAETransformer(likelihood="bernoulli", **FAST), X)
+    samples, _ = vae.sample(20)
+    assert set(np.unique(samples)) <= {0.0, 1.0}
+    probabilities = vae.inverse_transform(vae.transform(X))
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+    assert np.all(vae.score_samples(X) < 0)  # log-probabilities of binary data
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\].*MinMaxScaler"):
+        vae.fit(X * 2 - 0.5)
+    with pytest.raises(ValueError, match=r"lie in \[0, 1\]"):
+        vae.score_samples(X + 1)
+
+
+def test_score_samples_ignores_other_rows_and_order(fitted, small_data):
+    scores = fitted.score_samples(small_data)
+    order = np.random.RandomState(1).permutation(len(small_data))
+    np.testing.assert_allclose(fitted.score_samples(small_data[order]), scores[order])
+    np.testing.assert_allclose(fitted.score_samples(small_data[5:9]), scores[5:9])
+    np.testing.assert_array_equal(fitted.score_samples(small_data), scores)
+    assert fitted.score(small_data) == pytest.approx(scores.mean())
+
+
+def test_constant_features_give_finite_results():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=50), np.full(50, 3.0), np.zeros(50)])
+    vae = quiet_fit(VAETransformer(**FAST), X)
+    assert np.all(np.isfinite(vae.score_samples(X)))
+    assert np.all(np.isfinite(vae.transform(X)))
+    assert np.all(np.isfinite(vae.sample(5)[0]))
+    np.testing.assert_array_equal(vae.input_scale_[1:], [1.0, 1.0])
+
+
+# ------------------------------------------------------------- training
+
+
+def test_convergence_warning_when_max_iter_is_reached(small_data):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        VAETransformer(max_iter=2, random_state=0).fit(small_data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        vae = VAETransformer(max_iter=50, tol=1e6, n_iter_no_change=2, random_state=0)
+        vae.fit(small_data)
+    assert vae.n_iter_ == 3  # the first epoch, then two without improvement
+
+
+def test_loss_curve_decreases(small_data):
+    vae = quiet_fit(VAETransformer(**{**FAST, "max_iter": 40}), small_data)
+    assert len(vae.loss_curve_) == vae.n_iter_ == 40
+    assert len(vae.epoch_times_) == 40
+    assert vae.loss_curve_[-1] < vae.loss_curve_[0]
+    assert vae.validation_scores_ is None and vae.best_validation_score_ is None
+
+
+def test_early_stopping_records_validation_scores(digits_split):
+    X_train = digits_split[0]
+    vae = VAETransformer(
+        early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0
+    )
+    quiet_fit(vae, X_train)
+    assert vae.n_iter_ < 200
+    assert len(vae.validation_scores_) == vae.n_iter_
+    assert vae.best_validation_score_ == max(vae.validation_scores_)
+
+
+def test_validation_fraction_must_leave_training_rows():
+    X = np.random.RandomState(0).normal(size=(2, 3))
+    vae = VAETransformer(early_stopping=True, validation_fraction=0.9)
+    with pytest.raises(ValueError, match="leaves no training rows"):
+        vae.fit(X)
+
+
+def test_partial_fit_streams_one_epoch_per_call(small_data):
+    vae = VAETransformer(**FAST)
+    for block in np.array_split(small_data, 3):
+        vae.partial_fit(block)
+    assert vae.n_iter_ == 3 and len(vae.loss_curve_) == 3
+    mean_after_first_block = vae.input_mean_.copy()
+    vae.partial_fit(small_data)
+    np.testing.assert_array_equal(vae.input_mean_, mean_after_first_block)
+    assert vae.n_iter_ == 4
+
+
+def test_warm_start_continues_training(small_data):
+    vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
+    weights = vae.module_.decoder.output_head.weight.detach().clone()
+    quiet_fit(vae, small_data)
+    assert vae.n_iter_ == 10
+    assert not torch.equal(weights, vae.module_.decoder.output_head.weight)
+    cold = quiet_fit(VAETransformer(**FAST), small_data)
+    quiet_fit(cold, small_data)
+    assert cold.n_iter_ == 5
+
+
+def test_same_seed_same_numbers(small_data):
+    first = quiet_fit(VAETransformer(**FAST), small_data)
+    second = quiet_fit(VAETransformer(**FAST), small_data)
+    assert first.loss_curve_ == second.loss_curve_
+    np.testing.assert_array_equal(first.transform(small_data), second.transform(small_data))
+    np.testing.assert_array_equal(
+        first.score_samples(small_data), second.score_samples(small_data)
+    )
+    other = quiet_fit(VAETransformer(**{**FAST, "random_state": 1}), small_data)
+    assert other.loss_curve_ != first.loss_curve_
+
+
+def test_fit_leaves_global_random_state_alone(small_data):
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()
+    quiet_fit(VAETransformer(**FAST), small_data)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    np.testing.assert_array_equal(numpy_state, np.random.get_state()[1])
+
+
+def test_verbose_prints_one_line_per_epoch(small_data, capsys):
+    quiet_fit(VAETransformer(**FAST), small_data)
+    assert capsys.readouterr().out == ""
+    quiet_fit(VAETransformer(**FAST, verbose=1), small_data)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 5
+    assert re.match(r"Epoch 1/5: loss = -?\d+\.\d+, \d+\.\d+s", lines[0])
+
+
+# ------------------------------------------------------------- conventions
+
+
+def test_grid_search_in_a_pipeline_uses_score(digits_split):
+    X_train = digits_split[0][:600]
+    pipeline = Pipeline(
+        [("scale", MinMaxScaler()), ("vae", VAETransformer(max_iter=30, random_state=0))]
+    )
+    search = GridSearchCV(pipeline, {"vae__n_components": [1, 4]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X_train)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_params_ == {"vae__n_components": 4}
+    assert search.transform(X_train).shape == (600, 4)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_persistence_round_trip_is_exact(fitted, small_data, dump, tmp_path):
+    path = tmp_path / "model"
+    if dump == "pickle":
+        loaded = pickle.loads(pickle.dumps(fitted))
+    else:
+        joblib.dump(fitted, path)
+        loaded = joblib.load(path)
+    Z = fitted.transform(small_data)
+    np.testing.assert_array_equal(loaded.transform(small_data), Z)
+    np.testing.assert_array_equal(loaded.inverse_transform(Z), fitted.inverse_transform(Z))
+    np.testing.assert_array_equal(
+        loaded.score_samples(small_data), fitted.score_samples(small_data)
+    )
+    np.testing.assert_array_equal(loaded.sample(4)[0], fitted.sample(4)[0])
+    assert all(p.device.type == "cpu" for p in loaded.module_.parameters())
+    loaded.partial_fit(small_data)  # the optimiser state travels too
+    assert loaded.n_iter_ == fitted.n_iter_ + 1
+
+
+def test_unfitted_estimator_pickles_and_refuses_to_transform(small_data):
+    vae = pickle.loads(pickle.dumps(VAETransformer(n_components=3)))
+    assert vae.get_params()["n_components"] == 3
+    for method in ("transform", "score_samples", "score", "inverse_transform"):
+        with pytest.raises(NotFittedError):
+            getattr(vae, method)(small_data)
+    with pytest.raises(NotFittedError):
+        vae.sample()
+
+
+def test_pandas_in_and_out(small_data):
+    columns = [f"f{i}" for i in range(small_data.shape[1])]
+    frame = pd.DataFrame(small_data, columns=columns)
+    vae = quiet_fit(VAETransformer(**FAST).set_output(transform="pandas"), frame)
+    np.testing.assert_array_equal(vae.feature_names_in_, columns)
+    Z = vae.transform(frame)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == ["vaetransformer0", "vaetransformer1"]
+    assert list(vae.get_feature_names_out()) == list(Z.columns)
+    with pytest.warns(UserWarning, match="feature names"):
+        vae.transform(small_data)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_and_input_never_modified(small_data, dtype):
+    X = small_data.astype(dtype)
+    original = X.copy()
+    X.setflags(write=False)  # any write would raise
+    vae = quiet_fit(VAETransformer(**FAST), X)
+    assert vae.transform(X).dtype == dtype
+    assert vae.score_samples(X).dtype == np.float64
+    vae.partial_fit(X)
+    np.testing.assert_array_equal(X, original)
+
+
+def test_int_and_bool_input_are_accepted(small_data):
+    vae = quiet_fit(VAETransformer(**FAST), small_data.astype(int))
+    assert vae.transform(small_data.astype(int)).dtype == np.float64
+    quiet_fit(VAETransformer(**FAST), small_data > 0)
+
+
+# ------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_rejected(fitted, small_data, bad):
+    X = small_data.copy()
+    X[3, 1] = bad
+    for method in (VAETransformer(**FAST).fit, fitted.transform, fitted.score_samples):
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            method(X)
+
+
+def test_wrong_number_of_features_is_rejected(fitted, small_data):
+    with pytest.raises(ValueError, match="expecting 5 features"):
+        fitted.transform(small_data[:, :3])
+    with pytest.raises(ValueError, match="expecting 5 features"):
+        fitted.score_samples(small_data[:, :3])
+
+
+def test_empty_and_non_numeric_input_are_rejected(small_data):
+    with pytest.raises(ValueError, match="0 sample"):
+        VAETransformer().fit(np.empty((0, 3)))
+    with pytest.raises(ValueError, match="could not convert|Unable to convert"):
+        VAETransformer().fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"n_components": 0}, "n_components"),
+        ({"likelihood": "poisson"}, "likelihood"),
+        ({"activation": "swish"}, "activation"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"hidden_layer_sizes": (8, -1)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (8.5,)}, "hidden_layer_sizes"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_invalid_parameters_are_named(small_data, params, message):
+    with pytest.raises(ValueError, match=message):
+        VAETransformer(**params).fit(small_data)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_a_gpu_is_a_clear_error(small_data):
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        VAETransformer(device="cuda").fit(small_data)
+
+
+def test_batch_size_larger_than_the_data_is_clipped(small_data):
+    vae = quiet_fit(VAETransformer(**FAST, batch_size=10_000), small_data)
+    assert np.all(np.isfinite(vae.score_samples(small_data)))

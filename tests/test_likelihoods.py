@@ -1,0 +1,67 @@
+"""Each observation model against scipy.stats."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from skvae._likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood
+
+
+def test_gaussian_log_prob_matches_scipy():
+    rng = np.random.RandomState(0)
+    likelihood = GaussianLikelihood(n_features=4, min_variance=1e-3).double()
+    with torch.no_grad():
+        likelihood.log_excess_variance.copy_(torch.tensor([-1.0, 0.0, 0.5, -8.0]))
+    x = rng.normal(size=(6, 4))
+    mean = rng.normal(size=(6, 4))
+    variance = 1e-3 + np.exp([-1.0, 0.0, 0.5, -8.0])
+    expected = stats.norm(mean, np.sqrt(variance)).logpdf(x).sum(axis=1)
+    got = likelihood.log_prob(torch.from_numpy(x), torch.from_numpy(mean))
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12)
+
+
+def test_gaussian_variance_never_below_floor():
+    likelihood = GaussianLikelihood(n_features=3, min_variance=0.05)
+    with torch.no_grad():
+        likelihood.log_excess_variance.fill_(-1e4)
+    assert torch.all(likelihood.variance() >= 0.05)
+    # A perfect reconstruction therefore has a bounded density.
+    x = torch.zeros(1, 3)
+    assert torch.isfinite(likelihood.log_prob(x, x)).all()
+
+
+def test_bernoulli_log_prob_matches_scipy():
+    rng = np.random.RandomState(1)
+    logits = rng.normal(scale=3.0, size=(5, 7))
+    x = rng.binomial(1, 0.4, size=(5, 7)).astype(float)
+    probability = 1.0 / (1.0 + np.exp(-logits))
+    expected = stats.bernoulli(probability).logpmf(x).sum(axis=1)
+    likelihood = BernoulliLikelihood(n_features=7, min_variance=1e-3)
+    got = likelihood.log_prob(torch.from_numpy(x), torch.from_numpy(logits))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+
+
+def test_log_prob_broadcasts_over_draws():
+    x = torch.rand(4, 3)
+    output = torch.randn(5, 4, 3)  # (draws, batch, features)
+    for likelihood_class in LIKELIHOODS.values():
+        likelihood = likelihood_class(n_features=3, min_variance=1e-3)
+        assert likelihood.log_prob(x, output).shape == (5, 4)
+
+
+@pytest.mark.parametrize("name", sorted(LIKELIHOODS))
+def test_sample_moments_match_mean(name):
+    likelihood = LIKELIHOODS[name](n_features=3, min_variance=1e-3)
+    output = torch.tensor([[-1.0, 0.0, 2.0]]).expand(20000, 3)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        draws = likelihood.sample(output, generator)
+        expected_mean = likelihood.mean(output)[0]
+    np.testing.assert_allclose(draws.mean(0), expected_mean, atol=0.03)
+    if name == "bernoulli":
+        assert set(np.unique(draws.numpy())) <= {0.0, 1.0}
+    else:
+        np.testing.assert_allclose(
+            draws.var(0), likelihood.variance().detach(), rtol=0.05
+        )

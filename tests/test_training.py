@@ -1,0 +1,106 @@
+"""The training loop: stopping rules, restoring weights, divergence."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from skvae._likelihoods import GaussianLikelihood
+from skvae._networks import build_vae
+from skvae._training import StoppingRule, make_optimizer, train
+
+
+def _setup(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    model = build_vae(3, 2, [4], "tanh", GaussianLikelihood(3, 1e-3), generator)
+    optimizer = make_optimizer(model, "adam", 1e-2, 0.0)
+    data = torch.randn(32, 3, generator=generator)
+    return model, optimizer, data
+
+
+def _train(model, optimizer, make_batches, validation_score, rule, max_epochs=6):
+    return train(
+        model,
+        optimizer,
+        make_batches,
+        validation_score,
+        max_epochs=max_epochs,
+        n_mc_samples=1,
+        beta=1.0,
+        rule=rule,
+        generator=torch.Generator().manual_seed(1),
+        log_det_offset=0.0,
+        verbose=0,
+    )
+
+
+def test_early_stopping_restores_the_best_validation_epoch():
+    model, optimizer, data = _setup()
+    scores = iter([1.0, 5.0, 2.0, 3.0, 4.0, 4.5])
+    states = []
+
+    def validation_score():
+        states.append(copy.deepcopy(model.state_dict()))
+        return next(scores)
+
+    rule = StoppingRule(tol=0.0, n_iter_no_change=3, early_stopping=True)
+    history = _train(model, optimizer, lambda: [data], validation_score, rule)
+    assert history.converged and len(history.loss_curve) == 5
+    assert history.validation_scores == [1.0, 5.0, 2.0, 3.0, 4.0]
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, states[1][name])  # epoch 2 was best
+
+
+def test_divergence_restores_the_last_finite_epoch():
+    model, optimizer, data = _setup()
+    poisoned = torch.full_like(data, float("nan"))
+    epochs = iter([[data], [data], [poisoned], [data]])
+    rule = StoppingRule(tol=0.0, n_iter_no_change=10, early_stopping=False)
+    snapshots = []
+
+    def make_batches():
+        snapshots.append(copy.deepcopy(model.state_dict()))
+        return next(epochs)
+
+    history = _train(model, optimizer, make_batches, None, rule)
+    assert history.diverged and len(history.loss_curve) == 2
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, snapshots[2][name])  # after epoch 2
+        assert torch.isfinite(value).all()
+
+
+def test_keyboard_interrupt_keeps_the_last_good_weights():
+    model, optimizer, data = _setup()
+    calls = []
+
+    def make_batches():
+        calls.append(copy.deepcopy(model.state_dict()))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return [data]
+
+    rule = StoppingRule(tol=0.0, n_iter_no_change=10, early_stopping=False)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        history = _train(model, optimizer, make_batches, None, rule)
+    assert history.interrupted and len(history.loss_curve) == 2
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, calls[2][name])
+
+
+def test_weight_decay_applies_to_weight_matrices_only():
+    model, _, _ = _setup()
+    optimizer = make_optimizer(model, "sgd", 0.1, alpha=0.5)
+    decayed, free = optimizer.param_groups
+    assert decayed["weight_decay"] == 0.5 and free["weight_decay"] == 0.0
+    assert all(p.ndim == 2 for p in decayed["params"])
+    assert any(p is model.likelihood.log_excess_variance for p in free["params"])
+    n_parameters = sum(1 for _ in model.parameters())
+    assert len(decayed["params"]) + len(free["params"]) == n_parameters
+
+
+def test_training_improves_the_bound():
+    model, optimizer, data = _setup()
+    rule = StoppingRule(tol=0.0, n_iter_no_change=100, early_stopping=False)
+    history = _train(model, optimizer, lambda: [data], None, rule, max_epochs=200)
+    assert np.mean(history.loss_curve[-10:]) < np.mean(history.loss_curve[:10]) - 0.5
