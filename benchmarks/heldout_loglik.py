@@ -18,7 +18,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA, FactorAnalysis
 from sklearn.exceptions import ConvergenceWarning
@@ -41,26 +40,48 @@ def timed_score(model, X_train, X_test):
 
 def rows():
     X = make_factor_analysis_data(3000)
-    yield "factor-analysis", 2, X[:2000], X[2000:], {
-        "VAE, linear": VAETransformer(
-            2, hidden_layer_sizes=(), learning_rate=1e-2, max_iter=100,
-            n_importance_samples=256, random_state=0,
-        ),
-        "VAE, (128, 64)": VAETransformer(
-            2, max_iter=200, early_stopping=True, n_importance_samples=256,
-            random_state=0,
-        ),
-    }
+    yield (
+        "factor-analysis",
+        2,
+        X[:2000],
+        X[2000:],
+        {
+            "VAE, linear": VAETransformer(
+                2,
+                hidden_layer_sizes=(),
+                learning_rate=1e-2,
+                max_iter=100,
+                n_importance_samples=256,
+                random_state=0,
+            ),
+            "VAE, (128, 64)": VAETransformer(
+                2,
+                max_iter=200,
+                early_stopping=True,
+                n_importance_samples=256,
+                random_state=0,
+            ),
+        },
+    )
     X, _ = load_digits(return_X_y=True)
     X = VarianceThreshold().fit_transform(X)
     X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
     for n_components in (2, 5, 10):
-        yield "digits", n_components, X_train, X_test, {
-            "VAE, (128, 64)": VAETransformer(
-                n_components, max_iter=300, early_stopping=True,
-                n_importance_samples=256, random_state=0,
-            ),
-        }
+        yield (
+            "digits",
+            n_components,
+            X_train,
+            X_test,
+            {
+                "VAE, (128, 64)": VAETransformer(
+                    n_components,
+                    max_iter=300,
+                    early_stopping=True,
+                    n_importance_samples=256,
+                    random_state=0,
+                ),
+            },
+        )
 
 
 def main():
@@ -75,7 +96,9 @@ def main():
         }
         for label, model in models.items():
             score, seconds = timed_score(model, X_train, X_test)
-            print(f"{name:<16}{n_components:>7}  {label:<16}{score:>14.2f}{seconds:>8.1f}")
+            print(
+                f"{name:<16}{n_components:>7}  {label:<16}{score:>14.2f}{seconds:>8.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._likelihoods import LIKELIHOODS
-from ._networks import ACTIVATIONS, VAE, build_vae
+from ._networks import ACTIVATIONS, build_vae
 from ._objectives import importance_weighted_bound, sgvb_terms
 from ._torch_utils import (
     draw_seed,
@@ -38,7 +38,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ._training import OPTIMIZERS, StoppingRule, make_optimizer, run_epoch, train
+from ._training import OPTIMIZERS, StoppingRule, make_optimizer, train
 
 # Inference works on row blocks of about this many float64 numbers
 # (rows x draws x widest layer), so memory stays bounded for any n_samples.
@@ -221,7 +221,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "min_variance": [Interval(Real, 0, None, closed="neither")],
@@ -504,7 +507,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         n_components = self._n_features_out
 
         def bound(x, rows):
-            noise = row_noise(rows, self._scoring_seed, K, n_components, device, x.dtype)
+            noise = row_noise(
+                rows, self._scoring_seed, K, n_components, device, x.dtype
+            )
             return importance_weighted_bound(model, x, noise)[:, None]
 
         log_lik = self._map_rows(X, bound, model, device, n_draws=K)[:, 0]
@@ -687,14 +692,18 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         memory stays bounded for any number of rows; results are stacked.
         """
         layer_widths = [
-            layer.out_features for layer in model.modules() if hasattr(layer, "out_features")
+            layer.out_features
+            for layer in model.modules()
+            if hasattr(layer, "out_features")
         ]
         widest = max([X.shape[1], *layer_widths])
         block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
         results = []
         with torch.no_grad():
             for start in range(0, X.shape[0], block):
-                rows = standardize(X[start : start + block], self.input_mean_, self.input_scale_)
+                rows = standardize(
+                    X[start : start + block], self.input_mean_, self.input_scale_
+                )
                 results.append(to_numpy(function(to_tensor(rows, device, dtype), rows)))
         return np.concatenate(results)
 

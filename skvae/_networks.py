@@ -28,7 +28,7 @@ def make_mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
     global generator); :func:`initialize_parameters` materialises them.
     """
     layers: list[nn.Module] = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out, device="meta"), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 

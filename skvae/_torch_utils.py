@@ -111,10 +111,14 @@ def row_noise(
     angle = 2.0 * np.pi * uniform[:, n_pairs:]
     normal = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
     normal = normal[:, : n_draws * n_components].reshape(-1, n_draws, n_components)
-    return torch.from_numpy(normal.transpose(1, 0, 2).copy()).to(device=device, dtype=dtype)
+    return torch.from_numpy(normal.transpose(1, 0, 2).copy()).to(
+        device=device, dtype=dtype
+    )
 
 
-def standardize(X_rows: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def standardize(
+    X_rows: np.ndarray, center: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
     """(X_rows - center) / scale in float64, as a fresh array.
 
     Doing this on the host in float64 keeps very large or very small feature
@@ -124,7 +128,9 @@ def standardize(X_rows: np.ndarray, center: np.ndarray, scale: np.ndarray) -> np
     return (np.asarray(X_rows, dtype=np.float64) - center) / scale
 
 
-def to_tensor(array: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+def to_tensor(
+    array: np.ndarray, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
     """Hand a NumPy array to torch on ``device`` in ``dtype``."""
     return torch.from_numpy(array).to(device=device, dtype=dtype)
 

@@ -28,7 +28,9 @@ def test_fit_on_gpu_agrees_with_cpu_and_loads_on_cpu(small_data):
     # generator, so the runs differ by sampling noise only.
     assert gpu.loss_curve_[-1] < gpu.loss_curve_[0]
     assert np.all(np.isfinite(gpu.score_samples(small_data)))
-    assert abs(gpu.score(small_data) - cpu.score(small_data)) < 0.1 * abs(cpu.score(small_data))
+    assert abs(gpu.score(small_data) - cpu.score(small_data)) < 0.1 * abs(
+        cpu.score(small_data)
+    )
     loaded = pickle.loads(pickle.dumps(gpu))
     assert all(p.device.type == "cpu" for p in loaded.module_.parameters())
     np.testing.assert_allclose(

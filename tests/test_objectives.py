@@ -29,7 +29,7 @@ def test_analytic_kl_matches_monte_carlo():
     # And the analytic value itself, written out per dimension.
     by_hand = sum(
         0.5 * (m**2 + math.exp(lv) - 1 - lv)
-        for m, lv in zip(mean[0].tolist(), log_var[0].tolist())
+        for m, lv in zip(mean[0].tolist(), log_var[0].tolist(), strict=True)
     )
     assert math.isclose(analytic, by_hand, rel_tol=1e-12)
 
@@ -59,27 +59,34 @@ def _exact_log_marginal(model, x):
 
 def test_importance_weighted_bound_tightens_towards_exact_log_likelihood():
     model = _linear_gaussian_vae()
-    x = torch.randn(50, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    x = torch.randn(
+        50, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
     exact = _exact_log_marginal(model, x)
     gaps = []
     with torch.no_grad():
         for n_draws in [1, 10, 100, 5000]:
             noise = torch.randn(
-                n_draws, 50, 2, generator=torch.Generator().manual_seed(2),
+                n_draws,
+                50,
+                2,
+                generator=torch.Generator().manual_seed(2),
                 dtype=torch.float64,
             )
             bound = importance_weighted_bound(model, x, noise).numpy()
             gaps.append(np.mean(exact - bound))
     # A lower bound in expectation, shrinking as the number of draws grows.
     assert gaps[0] > 0
-    assert all(later <= earlier + 1e-3 for earlier, later in zip(gaps, gaps[1:]))
+    assert np.all(np.diff(gaps) <= 1e-3)
     assert gaps[-1] < 0.05 * gaps[0]
 
 
 def test_bounds_are_exact_when_q_is_the_true_posterior():
     """With q(z|x) = p(z|x) every importance weight equals p(x)."""
     model = _linear_gaussian_vae()
-    W = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 0.0], [0.0, -1.0]], dtype=torch.float64)
+    W = torch.tensor(
+        [[1.0, 0.0], [0.0, 2.0], [1.0, 0.0], [0.0, -1.0]], dtype=torch.float64
+    )
     b = torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64)
     with torch.no_grad():
         model.likelihood.log_excess_variance.fill_(-0.7)  # isotropic noise
@@ -87,19 +94,31 @@ def test_bounds_are_exact_when_q_is_the_true_posterior():
         model.decoder.output_head.weight.copy_(W)
         model.decoder.output_head.bias.copy_(b)
         # Orthogonal columns of W make the true posterior covariance diagonal.
-        posterior_cov = torch.linalg.inv(torch.eye(2, dtype=torch.float64) + W.T @ W / variance)
+        posterior_cov = torch.linalg.inv(
+            torch.eye(2, dtype=torch.float64) + W.T @ W / variance
+        )
         encoder_weight = posterior_cov @ W.T / variance
         model.encoder.mean_head.weight.copy_(encoder_weight)
         model.encoder.mean_head.bias.copy_(-encoder_weight @ b)
         model.encoder.log_var_head.weight.zero_()
         model.encoder.log_var_head.bias.copy_(torch.log(torch.diagonal(posterior_cov)))
-    x = torch.randn(20, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    x = torch.randn(
+        20, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64
+    )
     exact = _exact_log_marginal(model, x)
-    noise = torch.randn(3, 20, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    noise = torch.randn(
+        3, 20, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64
+    )
     with torch.no_grad():
         one_draw = importance_weighted_bound(model, x, noise[:1]).numpy()
         three_draws = importance_weighted_bound(model, x, noise).numpy()
-        many = torch.randn(20000, 20, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+        many = torch.randn(
+            20000,
+            20,
+            2,
+            generator=torch.Generator().manual_seed(5),
+            dtype=torch.float64,
+        )
         expected_log_lik, kl = sgvb_terms(model, x, many)
     np.testing.assert_allclose(one_draw, exact, rtol=1e-10)
     np.testing.assert_allclose(three_draws, exact, rtol=1e-10)
@@ -108,10 +127,16 @@ def test_bounds_are_exact_when_q_is_the_true_posterior():
 
 def test_sgvb_terms_average_the_draws():
     model = _linear_gaussian_vae()
-    x = torch.randn(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
-    noise = torch.randn(6, 3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    x = torch.randn(
+        3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(4)
+    )
+    noise = torch.randn(
+        6, 3, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5)
+    )
     with torch.no_grad():
         together, kl = sgvb_terms(model, x, noise)
-        one_by_one = torch.stack([sgvb_terms(model, x, noise[i : i + 1])[0] for i in range(6)])
+        one_by_one = torch.stack(
+            [sgvb_terms(model, x, noise[i : i + 1])[0] for i in range(6)]
+        )
     torch.testing.assert_close(together, one_by_one.mean(0))
     assert torch.all(kl >= 0)
