@@ -13,6 +13,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -23,6 +24,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._likelihoods import LIKELIHOODS
@@ -35,6 +37,8 @@ from ._torch_utils import (
     row_noise,
     standard_normal,
     standardize,
+    state_from_bytes,
+    state_to_bytes,
     to_numpy,
     to_tensor,
 )
@@ -320,12 +324,21 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self._initialize(X, rng)
         train_rows, validation_rows = self._split_rows(X.shape[0], rng)
         history = self._train(X, train_rows, validation_rows, self.max_iter, rng)
+        if history.diverged and history.kept_epoch == 0 and not continuing:
+            self._forget_fit()
+            raise FloatingPointError(
+                "Training diverged in the first epoch: the loss became NaN or "
+                "infinite, so no usable weights exist. Try a smaller "
+                f"learning_rate (now {self.learning_rate:g}); the estimator is "
+                "left unfitted."
+            )
         self._record(history, reset=not continuing)
         if history.diverged:
             warnings.warn(
                 f"Training diverged after {len(history.loss_curve)} epoch(s): the "
-                "loss became NaN or infinite. The weights of the last finite "
-                "epoch were restored; try a smaller learning_rate.",
+                "loss or the weights became NaN or infinite. The weights of epoch "
+                f"{history.kept_epoch} of this fit, the last shown to give a finite "
+                "loss, were restored; try a smaller learning_rate.",
                 ConvergenceWarning,
                 stacklevel=3,  # past the _fit_context wrapper
             )
@@ -544,7 +557,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return float(np.sum(np.log(self.input_scale_)))
 
     def _validate_input(self, X, reset):
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
+        )
         support = LIKELIHOODS[self.likelihood].support
         if support is not None and X.size:
             low, high = support
@@ -574,22 +589,24 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """Fit the standardisation, build the networks and draw the seeds."""
         likelihood_class = LIKELIHOODS[self.likelihood]
         if likelihood_class.standardizes_input:
-            self.input_mean_, self.input_scale_ = _column_mean_and_scale(X)
+            if sp.issparse(X):
+                mean, variance = mean_variance_axis(X, axis=0)
+                self.input_mean_, self.input_scale_ = mean, _scale_from(mean, variance)
+            else:
+                self.input_mean_, self.input_scale_ = _column_mean_and_scale(X)
         else:
             self.input_mean_ = np.zeros(X.shape[1])
             self.input_scale_ = np.ones(X.shape[1])
-        device = resolve_device(self.device)
-        self.device_ = str(device)
+        self._architecture = dict(
+            n_features=X.shape[1],
+            n_components=self.n_components,
+            hidden_layer_sizes=self._hidden_sizes(),
+            activation=self.activation,
+            likelihood=self.likelihood,
+            min_variance=float(self.min_variance),
+        )
         init_generator = make_generator(draw_seed(rng), torch.device("cpu"))
-        likelihood = likelihood_class(X.shape[1], float(self.min_variance))
-        self.module_ = build_vae(
-            X.shape[1],
-            self.n_components,
-            self._hidden_sizes(),
-            self.activation,
-            likelihood,
-            init_generator,
-        ).to(device)
+        self.module_ = build_vae(**self._architecture, generator=init_generator)
         self._scoring_seed = draw_seed(rng)
         self._training_rng = rng  # continued by partial_fit
         self._optimizer = make_optimizer(
@@ -611,7 +628,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return rows[n_validation:], rows[:n_validation]
 
     def _train(self, X, train_rows, validation_rows, max_epochs, rng):
-        device = torch.device(self.device_)
+        device = resolve_device(self.device)  # again: a loaded model may move
+        self.device_ = str(device)
         self.module_.to(device)
         optimizer = self._get_optimizer()
         batch_size = min(self.batch_size, len(train_rows))
@@ -619,7 +637,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         def make_batches():
             order = train_rows[rng.permutation(len(train_rows))]
             for start in range(0, len(order), batch_size):
-                rows = X[order[start : start + batch_size]]
+                rows = _dense(X[order[start : start + batch_size]])
                 rows = standardize(rows, self.input_mean_, self.input_scale_)
                 yield to_tensor(rows, device, torch.float32)
 
@@ -654,6 +672,19 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             log_det_offset=self._log_jacobian,
             verbose=self.verbose,
         )
+
+    def _forget_fit(self):
+        """Drop every fitted attribute, leaving an unfitted estimator."""
+        private_state = {
+            "_architecture",
+            "_scoring_seed",
+            "_training_rng",
+            "_optimizer",
+            "_optimizer_state",
+        }
+        for name in list(vars(self)):
+            if name in private_state or (name.endswith("_") and name[0] != "_"):
+                delattr(self, name)
 
     def _get_optimizer(self):
         if self._optimizer is None:  # after unpickling
@@ -701,9 +732,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         results = []
         with torch.no_grad():
             for start in range(0, X.shape[0], block):
-                rows = standardize(
-                    X[start : start + block], self.input_mean_, self.input_scale_
-                )
+                rows = _dense(X[start : start + block])
+                rows = standardize(rows, self.input_mean_, self.input_scale_)
                 results.append(to_numpy(function(to_tensor(rows, device, dtype), rows)))
         return np.concatenate(results)
 
@@ -711,18 +741,33 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return standardized * self.input_scale_ + self.input_mean_
 
     def __getstate__(self):
+        """Pickle weights and optimiser state as torch-serialised bytes.
+
+        The bytes hold tensors only and are read back with
+        ``torch.load(weights_only=True)`` onto the CPU, so a model fitted on a
+        GPU loads on any machine.
+        """
         state = self.__dict__.copy()
         if "module_" in state:
-            state["module_"] = copy.deepcopy(self.module_).to("cpu")
-        if state.get("_optimizer") is not None:
-            optimizer_state = self._optimizer.state_dict()
-            state["_optimizer_state"] = _tensors_to_cpu(optimizer_state)
-            state["_optimizer"] = None
+            state["module_"] = state_to_bytes(self.module_.state_dict())
+            state["_optimizer"] = state_to_bytes(self._get_optimizer().state_dict())
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if isinstance(state.get("module_"), bytes):
+            self.module_ = build_vae(
+                **self._architecture, generator=make_generator(0, torch.device("cpu"))
+            )
+            self.module_.load_state_dict(state_from_bytes(state["module_"]))
+            self.module_.eval()
+            self._optimizer = None
+            self._optimizer_state = state_from_bytes(state["_optimizer"])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -741,17 +786,17 @@ def _column_mean_and_scale(X, block_rows=8192):
     for start in range(0, n_samples, block_rows):
         deviation = X[start : start + block_rows].astype(np.float64) - mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
-    scale = np.sqrt(squares / n_samples)
+    return mean, _scale_from(mean, squares / n_samples)
+
+
+def _scale_from(mean, variance):
+    """Standard deviations, with 1 for features that are constant up to rounding."""
+    scale = np.sqrt(variance)
     constant = scale <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)
-    scale[constant | (scale == 0)] = 1.0
-    return mean, scale
+    scale[constant] = 1.0
+    return scale
 
 
-def _tensors_to_cpu(state):
-    if isinstance(state, torch.Tensor):
-        return state.detach().to("cpu")
-    if isinstance(state, dict):
-        return {key: _tensors_to_cpu(value) for key, value in state.items()}
-    if isinstance(state, list):
-        return [_tensors_to_cpu(value) for value in state]
-    return state
+def _dense(rows):
+    """A dense block of rows; sparse input is densified one block at a time."""
+    return rows.toarray() if sp.issparse(rows) else rows

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._likelihoods import Likelihood
+from ._likelihoods import LIKELIHOODS, Likelihood
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -94,14 +94,17 @@ def build_vae(
     n_components: int,
     hidden_layer_sizes: Sequence[int],
     activation: str,
-    likelihood: Likelihood,
+    likelihood: str,
+    min_variance: float,
     generator: torch.Generator,
 ) -> VAE:
     """Build a VAE on the CPU with weights drawn from ``generator``.
 
     Weights and biases follow PyTorch's default scheme for linear layers,
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), but from a local generator, so a
-    seed gives the same network on every device.
+    seed gives the same network on every device. The keyword arguments other
+    than ``generator`` describe the architecture completely, which is how a
+    pickled model is rebuilt before its weights are loaded.
     """
     encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
     decoder = Decoder(n_components, hidden_layer_sizes, n_features, activation)
@@ -113,4 +116,5 @@ def build_vae(
                 with torch.no_grad():
                     layer.weight.uniform_(-bound, bound, generator=generator)
                     layer.bias.uniform_(-bound, bound, generator=generator)
-    return VAE(encoder, decoder, likelihood)
+    observation_model = LIKELIHOODS[likelihood](n_features, min_variance)
+    return VAE(encoder, decoder, observation_model)

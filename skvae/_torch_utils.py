@@ -7,6 +7,7 @@ estimator never builds tensors by hand.
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -97,8 +98,11 @@ def row_noise(
     order, while different rows get independent draws. Computed on the host,
     so the numbers are the same on every device.
     """
-    with np.errstate(over="ignore"):
-        bits = np.ascontiguousarray(X_rows, dtype=np.float64).view(np.uint64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Keyed on float32-rounded values, so rows equal up to float64
+        # rounding noise (e.g. float32 vs float64 input) draw the same noise.
+        rounded = np.ascontiguousarray(X_rows, dtype=np.float32)
+        bits = rounded.view(np.uint32).astype(np.uint64)
         columns = np.arange(1, bits.shape[1] + 1, dtype=np.uint64) * _GOLDEN
         row_keys = _mix64(bits + columns).sum(axis=1, dtype=np.uint64)
         row_keys = _mix64(row_keys ^ np.uint64(seed & 0xFFFFFFFFFFFFFFFF))
@@ -138,3 +142,19 @@ def to_tensor(
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """Copy a tensor back to a float64 NumPy array on the host."""
     return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def state_to_bytes(state: dict) -> bytes:
+    """Serialise a torch state dict (weights or optimiser state) to bytes."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def state_from_bytes(blob: bytes) -> dict:
+    """Load a state dict saved by :func:`state_to_bytes` onto the CPU.
+
+    ``weights_only=True`` restricts unpickling to tensors and plain
+    containers, so loading runs no code from the file.
+    """
+    return torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)

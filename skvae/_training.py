@@ -46,6 +46,7 @@ class History:
     converged: bool = False
     diverged: bool = False
     interrupted: bool = False
+    kept_epoch: int = 0
 
 
 def make_optimizer(
@@ -107,6 +108,31 @@ def run_epoch(
     return float(total) / n_rows
 
 
+@dataclass
+class _Checkpoint:
+    """Weights after ``epoch`` completed epochs (0: the initial weights)."""
+
+    state: dict
+    epoch: int
+
+
+def _checkpoint(model: VAE, epoch: int) -> _Checkpoint:
+    return _Checkpoint(copy.deepcopy(model.state_dict()), epoch)
+
+
+def _parameters_are_finite(model: VAE) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+def _loss_is_finite(model: VAE, batches: Iterable[torch.Tensor], beta: float) -> bool:
+    """Whether the current weights give a finite loss on the first batch."""
+    generator = torch.Generator(device=next(model.parameters()).device)
+    with torch.no_grad():
+        for x in batches:
+            return bool(torch.isfinite(batch_loss(model, x, 1, beta, generator)))
+    return True
+
+
 def train(
     model: VAE,
     optimizer: torch.optim.Optimizer,
@@ -126,44 +152,52 @@ def train(
     Stops early when the monitored quantity (validation score with early
     stopping, training loss otherwise) has not improved by more than ``tol``
     for ``n_iter_no_change`` epochs. With early stopping the weights of the
-    best validation epoch are restored. If the loss becomes NaN or infinite
-    the weights of the last finite epoch are restored and training stops. A
-    ``KeyboardInterrupt`` stops training after the current epoch's weights
-    are restored to the last good ones.
+    best validation epoch are restored.
+
+    The model never ends on weights that were not seen to give a finite loss.
+    An epoch's final weights count as good once a finite loss has been
+    computed from them: the next epoch's first batch, a validation score, or
+    a check on one batch when training ends. If the loss or the weights turn
+    NaN or infinite, training stops and the last good weights are restored
+    (``History.kept_epoch`` says which; 0 means the initial weights). A
+    ``KeyboardInterrupt`` stops training the same way, with a warning.
     """
     history = History()
-    last_good = copy.deepcopy(model.state_dict())
-    best_state = last_good
-    best = -np.inf
+    good = _checkpoint(model, 0)
+    pending = None  # weights of the last epoch, not yet shown to be good
+    best, best_score = None, -np.inf
+    monitored_best = -np.inf
     epochs_without_improvement = 0
     try:
-        for epoch in range(max_epochs):
+        for epoch in range(1, max_epochs + 1):
             start = time.perf_counter()
             loss = run_epoch(
                 model, optimizer, make_batches(), n_mc_samples, beta, generator
             )
-            if not np.isfinite(loss):
+            if not (np.isfinite(loss) and _parameters_are_finite(model)):
                 history.diverged = True
                 break
-            loss += log_det_offset
-            history.loss_curve.append(loss)
+            # The epoch's first batch was computed from the pending weights.
+            good, pending = (pending or good), _checkpoint(model, epoch)
+            history.loss_curve.append(loss + log_det_offset)
+            monitored = -history.loss_curve[-1]
             if validation_score is not None:
-                score = validation_score()
-                history.validation_scores.append(score)
-                monitored = score
-            else:
-                monitored = -loss
+                monitored = validation_score()
+                if not np.isfinite(monitored):
+                    history.diverged = True
+                    break
+                history.validation_scores.append(monitored)
+                good, pending = pending, None
+                if monitored > best_score:
+                    best, best_score = good, monitored
             history.epoch_times.append(time.perf_counter() - start)
-            last_good = copy.deepcopy(model.state_dict())
             if verbose:
                 _report(epoch, max_epochs, history)
-            if monitored > best + rule.tol:
+            if monitored > monitored_best + rule.tol:
                 epochs_without_improvement = 0
             else:
                 epochs_without_improvement += 1
-            if monitored > best:
-                best = monitored
-                best_state = last_good
+            monitored_best = max(monitored_best, monitored)
             if epochs_without_improvement >= rule.n_iter_no_change:
                 history.converged = True
                 break
@@ -175,16 +209,21 @@ def train(
             RuntimeWarning,
             stacklevel=3,
         )
-    if rule.early_stopping and history.validation_scores:
-        model.load_state_dict(best_state)
-    else:
-        model.load_state_dict(last_good)
+    if pending is not None and not history.diverged:
+        model.load_state_dict(pending.state)
+        if _loss_is_finite(model, make_batches(), beta):
+            good = pending
+        else:
+            history.diverged = True
+    kept = best if (rule.early_stopping and best is not None) else good
+    model.load_state_dict(kept.state)
+    history.kept_epoch = kept.epoch
     model.eval()
     return history
 
 
 def _report(epoch: int, max_epochs: int, history: History) -> None:
-    line = f"Epoch {epoch + 1}/{max_epochs}: loss = {history.loss_curve[-1]:.4f}"
+    line = f"Epoch {epoch}/{max_epochs}: loss = {history.loss_curve[-1]:.4f}"
     if history.validation_scores:
         line += f", validation score = {history.validation_scores[-1]:.4f}"
     line += f", {history.epoch_times[-1]:.2f}s"

@@ -1,5 +1,6 @@
 """VAETransformer's behaviour: closed forms, real data, API conventions, errors."""
 
+import io
 import pickle
 import re
 import warnings
@@ -408,3 +409,53 @@ def test_cuda_without_a_gpu_is_a_clear_error(small_data):
 def test_batch_size_larger_than_the_data_is_clipped(small_data):
     vae = quiet_fit(VAETransformer(**FAST, batch_size=10_000), small_data)
     assert np.all(np.isfinite(vae.score_samples(small_data)))
+
+
+def test_divergence_in_the_first_epoch_raises_and_leaves_it_unfitted(small_data):
+    vae = VAETransformer(learning_rate=1e8, **FAST).set_output(transform="pandas")
+    with pytest.raises(FloatingPointError, match="smaller learning_rate"):
+        vae.fit(small_data)
+    with pytest.raises(NotFittedError):
+        vae.transform(small_data)
+    assert vae._sklearn_output_config == {"transform": "pandas"}  # kept
+
+
+def test_divergence_later_restores_weights_and_warns(small_data, monkeypatch):
+    import skvae._training as training
+
+    real_run_epoch = training.run_epoch
+    epochs = []
+
+    def run_epoch_that_fails_third(*args, **kwargs):
+        epochs.append(None)
+        loss = real_run_epoch(*args, **kwargs)
+        return float("nan") if len(epochs) == 3 else loss
+
+    monkeypatch.setattr(training, "run_epoch", run_epoch_that_fails_third)
+    with pytest.warns(ConvergenceWarning, match="diverged after 2 epoch"):
+        vae = VAETransformer(**{**FAST, "max_iter": 10}).fit(small_data)
+    assert vae.n_iter_ == 2
+    assert np.all(np.isfinite(vae.score_samples(small_data)))
+
+
+def test_sparse_input_is_densified_block_by_block(small_data):
+    import scipy.sparse as sp
+
+    X = small_data.copy()
+    X[np.abs(X) < 1.0] = 0.0
+    dense = quiet_fit(VAETransformer(**FAST), X)
+    for container in (sp.csr_matrix, sp.csc_matrix, sp.coo_array):
+        sparse = quiet_fit(VAETransformer(**FAST), container(X))
+        np.testing.assert_allclose(sparse.input_mean_, dense.input_mean_)
+        np.testing.assert_allclose(sparse.input_scale_, dense.input_scale_)
+        np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=1e-6)
+        np.testing.assert_allclose(
+            sparse.score_samples(container(X)), dense.score_samples(X), rtol=1e-10
+        )
+
+
+def test_pickled_weights_load_with_torch_weights_only(fitted):
+    state = fitted.__getstate__()
+    assert isinstance(state["module_"], bytes)
+    weights = torch.load(io.BytesIO(state["module_"]), weights_only=True)
+    assert set(weights) == set(fitted.module_.state_dict())

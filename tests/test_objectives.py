@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from scipy import stats
 
-from skvae._likelihoods import GaussianLikelihood
 from skvae._networks import build_vae
 from skvae._objectives import (
     importance_weighted_bound,
@@ -42,10 +41,10 @@ def test_kl_is_zero_at_the_prior():
 def _linear_gaussian_vae(seed=0):
     """A linear VAE: its decoder defines x ~ N(W z + b, diag(v)) exactly."""
     generator = torch.Generator().manual_seed(seed)
-    likelihood = GaussianLikelihood(n_features=4, min_variance=1e-3)
-    model = build_vae(4, 2, [], "identity", likelihood, generator).double()
+    model = build_vae(4, 2, [], "identity", "gaussian", 1e-3, generator).double()
     with torch.no_grad():
-        likelihood.log_excess_variance.copy_(torch.tensor([-1.0, -0.5, 0.0, -2.0]))
+        log_excess = torch.tensor([-1.0, -0.5, 0.0, -2.0])
+        model.likelihood.log_excess_variance.copy_(log_excess)
     return model
 
 

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from skvae._likelihoods import GaussianLikelihood
 from skvae._networks import build_vae
 from skvae._training import StoppingRule, make_optimizer, train
 
 
 def _setup(seed=0):
     generator = torch.Generator().manual_seed(seed)
-    model = build_vae(3, 2, [4], "tanh", GaussianLikelihood(3, 1e-3), generator)
+    model = build_vae(3, 2, [4], "tanh", "gaussian", 1e-3, generator)
     optimizer = make_optimizer(model, "adam", 1e-2, 0.0)
     data = torch.randn(32, 3, generator=generator)
     return model, optimizer, data
@@ -65,9 +64,29 @@ def test_divergence_restores_the_last_finite_epoch():
 
     history = _train(model, optimizer, make_batches, None, rule)
     assert history.diverged and len(history.loss_curve) == 2
+    # Epoch 2's weights were never shown to give a finite loss (epoch 3's
+    # first batch failed); epoch 1's were, by epoch 2's first batch.
+    assert history.kept_epoch == 1
     for name, value in model.state_dict().items():
-        torch.testing.assert_close(value, snapshots[2][name])  # after epoch 2
+        torch.testing.assert_close(value, snapshots[1][name])
         assert torch.isfinite(value).all()
+
+
+def test_weights_that_turn_non_finite_are_never_kept():
+    model, optimizer, data = _setup()
+
+    def poison_weights_in_epoch_three():
+        if len(history_calls) == 2:
+            with torch.no_grad():
+                model.decoder.output_head.weight.fill_(float("inf"))
+        history_calls.append(None)
+        return [data]
+
+    history_calls = []
+    rule = StoppingRule(tol=0.0, n_iter_no_change=10, early_stopping=False)
+    history = _train(model, optimizer, poison_weights_in_epoch_three, None, rule)
+    assert history.diverged
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_keyboard_interrupt_keeps_the_last_good_weights():
