@@ -7,6 +7,7 @@ core through :mod:`skvae._torch_utils`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -526,6 +527,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             return importance_weighted_bound(model, x, noise)[:, None]
 
         log_lik = self._map_rows(X, bound, model, device, n_draws=K)[:, 0]
+        # Rows so far from the data that float64 overflows (inf - inf) have
+        # zero density in the limit: report -inf rather than NaN.
+        log_lik[np.isnan(log_lik)] = -np.inf
         return log_lik - self._log_jacobian
 
     def score(self, X, y=None):
@@ -659,19 +663,20 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 )
                 return float(np.mean(bounds)) - self._log_jacobian
 
-        return train(
-            self.module_,
-            optimizer,
-            make_batches,
-            validation_score,
-            max_epochs=max_epochs,
-            n_mc_samples=self.n_mc_samples,
-            beta=self.beta,
-            rule=StoppingRule(self.tol, self.n_iter_no_change, self.early_stopping),
-            generator=make_generator(draw_seed(rng), device),
-            log_det_offset=self._log_jacobian,
-            verbose=self.verbose,
-        )
+        with _out_of_memory_advice(f"batch_size={self.batch_size}"):
+            return train(
+                self.module_,
+                optimizer,
+                make_batches,
+                validation_score,
+                max_epochs=max_epochs,
+                n_mc_samples=self.n_mc_samples,
+                beta=self.beta,
+                rule=StoppingRule(self.tol, self.n_iter_no_change, self.early_stopping),
+                generator=make_generator(draw_seed(rng), device),
+                log_det_offset=self._log_jacobian,
+                verbose=self.verbose,
+            )
 
     def _forget_fit(self):
         """Drop every fitted attribute, leaving an unfitted estimator."""
@@ -730,7 +735,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         widest = max([X.shape[1], *layer_widths])
         block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
         results = []
-        with torch.no_grad():
+        advice = f"n_importance_samples={self.n_importance_samples}"
+        with torch.no_grad(), _out_of_memory_advice(advice):
             for start in range(0, X.shape[0], block):
                 rows = _dense(X[start : start + block])
                 rows = standardize(rows, self.input_mean_, self.input_scale_)
@@ -795,6 +801,19 @@ def _scale_from(mean, variance):
     constant = scale <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)
     scale[constant] = 1.0
     return scale
+
+
+@contextlib.contextmanager
+def _out_of_memory_advice(setting):
+    """Turn a device out-of-memory error into advice the user can act on."""
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as error:
+        raise MemoryError(
+            f"The device ran out of memory ({setting}). Use a smaller "
+            "batch_size or n_importance_samples, or device='cpu'. Original "
+            f"error: {error}"
+        ) from error
 
 
 def _dense(rows):

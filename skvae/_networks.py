@@ -10,6 +10,8 @@ from torch import nn
 
 from ._likelihoods import LIKELIHOODS, Likelihood
 
+LOG_VAR_BOUND = 40.0
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -51,7 +53,10 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.body(x)  # (batch, width)
-        return self.mean_head(hidden), self.log_var_head(hidden)  # 2 x (batch, latent)
+        # Bounded so that sigma = exp(log_var / 2) stays finite even for inputs
+        # far outside the training data; trained models sit well inside.
+        log_var = self.log_var_head(hidden).clamp(-LOG_VAR_BOUND, LOG_VAR_BOUND)
+        return self.mean_head(hidden), log_var  # 2 x (batch, latent)
 
 
 class Decoder(nn.Module):
