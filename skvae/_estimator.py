@@ -514,23 +514,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         log_likelihood : ndarray of shape (n_samples,)
             Lower-bound estimates of log p(x); higher means more typical.
         """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        model, device = self._inference_model()
-        K = self.n_importance_samples
-        n_components = self._n_features_out
-
-        def bound(x, rows):
-            noise = row_noise(
-                rows, self._scoring_seed, K, n_components, device, x.dtype
-            )
-            return importance_weighted_bound(model, x, noise)[:, None]
-
-        log_lik = self._map_rows(X, bound, model, device, n_draws=K)[:, 0]
-        # Rows so far from the data that float64 overflows (inf - inf) have
-        # zero density in the limit: report -inf rather than NaN.
-        log_lik[np.isnan(log_lik)] = -np.inf
-        return log_lik - self._log_jacobian
+        return self._row_statistic(X, "importance_weighted", self.n_importance_samples)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: average log-likelihood per row.
@@ -559,6 +543,51 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     @property
     def _log_jacobian(self):
         return float(np.sum(np.log(self.input_scale_)))
+
+    def _row_statistic(self, X, statistic, n_draws):
+        """One number per row of X, from the fitted model.
+
+        ``statistic`` is one of
+
+        - 'importance_weighted': the importance-weighted bound on log p(x)
+          with ``n_draws`` draws (what :meth:`score_samples` returns);
+        - 'elbo': the SGVB bound, E_q[log p(x|z)] - KL, with ``n_draws`` draws;
+        - 'reconstruction': E_q[log p(x|z)] with ``n_draws`` draws, the
+          reconstruction probability of An & Cho (2015) on the log scale;
+        - 'reconstruction_error': squared error between the standardised row
+          and the decoder mean at the posterior mean (no draws; not a
+          log-density, so neither the Jacobian nor the sign is adjusted).
+
+        Log-densities are in nats in the units of X. Draws are keyed by row,
+        as in :meth:`score_samples`.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        model, device = self._inference_model()
+        n_components = self._n_features_out
+
+        def compute(x, rows):
+            if statistic == "reconstruction_error":
+                mean, _ = model.encode(x)
+                reconstruction = model.likelihood.mean(model.decode(mean))
+                return (x - reconstruction).square().sum(-1)[:, None]
+            noise = row_noise(
+                rows, self._scoring_seed, n_draws, n_components, device, x.dtype
+            )
+            if statistic == "importance_weighted":
+                return importance_weighted_bound(model, x, noise)[:, None]
+            expected_log_lik, kl = sgvb_terms(model, x, noise)
+            if statistic == "elbo":
+                return (expected_log_lik - kl)[:, None]
+            return expected_log_lik[:, None]
+
+        values = self._map_rows(X, compute, model, device, n_draws=n_draws)[:, 0]
+        if statistic == "reconstruction_error":
+            return values
+        # Rows so far from the data that float64 overflows (inf - inf) have
+        # zero density in the limit: report -inf rather than NaN.
+        values[np.isnan(values)] = -np.inf
+        return values - self._log_jacobian
 
     def _validate_input(self, X, reset):
         X = validate_data(
