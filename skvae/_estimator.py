@@ -146,8 +146,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the minibatch order, the noise of training and
-        the common random numbers of scoring. An int gives identical results
-        on every fit on the CPU.
+        the draws of scoring. An int gives identical results on every fit on
+        the CPU with the same number of torch threads (the thread count
+        changes the rounding of matrix products).
 
     verbose : int, default=0
         Print one line per epoch when positive.
@@ -162,10 +163,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         The trained networks: ``module_.encoder``, ``module_.decoder`` and
         ``module_.likelihood``.
 
-    input_mean_ : ndarray of shape (n_features_in_,)
+    input_mean_ : ndarray of shape (`n_features_in_`,)
         Mean subtracted from each feature (zeros for 'bernoulli').
 
-    input_scale_ : ndarray of shape (n_features_in_,)
+    input_scale_ : ndarray of shape (`n_features_in_`,)
         Scale dividing each feature (ones for 'bernoulli' and for constant
         features).
 
@@ -193,7 +194,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column
         names.
 
@@ -435,7 +436,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             Decoder means: feature values for 'gaussian', probabilities for
             'bernoulli'.
         """
@@ -468,7 +469,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             Samples in the units of the training data (0/1 for 'bernoulli').
 
         Z : ndarray of shape (n_samples, n_components)
@@ -600,8 +601,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 raise ValueError(
                     f"likelihood={self.likelihood!r} requires every value of X to "
                     f"lie in [{low:g}, {high:g}]; got values in "
-                    f"[{X.min():g}, {X.max():g}]. Rescale X (e.g. MinMaxScaler) "
-                    "or use likelihood='gaussian'."
+                    f"[{X.min():g}, {X.max():g}]. Rescale X, e.g. with "
+                    "MinMaxScaler(clip=True) so unseen rows stay in range, or use "
+                    "likelihood='gaussian'."
                 )
         return X
 
