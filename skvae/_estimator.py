@@ -353,6 +353,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             )
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Run one epoch over ``X``, initialising the model on the first call.
 
@@ -373,8 +374,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             The updated estimator.
         """
         first_call = not hasattr(self, "module_")
-        if first_call:
-            self._validate_params()
         X = self._validate_input(X, reset=first_call)
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
@@ -386,7 +385,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "partial_fit diverged: the loss became NaN or infinite; the "
                 "previous weights were kept. Try a smaller learning_rate.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # past the _fit_context wrapper
             )
         return self
 
@@ -514,6 +513,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         -------
         log_likelihood : ndarray of shape (n_samples,)
             Lower-bound estimates of log p(x); higher means more typical.
+            Rows so far from the data that float64 overflows get ``-inf``.
         """
         return self._row_statistic(X, "importance_weighted", self.n_importance_samples)
 
