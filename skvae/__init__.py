@@ -2,11 +2,14 @@
 
 The package offers :class:`VAETransformer`, Kingma & Welling's Auto-Encoding
 Variational Bayes on a PyTorch core, with the scikit-learn API: fit,
-transform, inverse_transform, sample, score_samples and score.
+transform, inverse_transform, sample, score_samples and score; and
+:class:`VAEOutlierDetector`, which scores rows by their likelihood under a
+fitted VAE with scikit-learn's outlier-detector API.
 """
 
 from ._estimator import VAETransformer
+from ._outlier import VAEOutlierDetector
 
 __version__ = "0.1.0"
 
-__all__ = ["VAETransformer", "__version__"]
+__all__ = ["VAEOutlierDetector", "VAETransformer", "__version__"]
