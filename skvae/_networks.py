@@ -56,7 +56,10 @@ class Encoder(nn.Module):
         # Bounded so that sigma = exp(log_var / 2) stays finite even for inputs
         # far outside the training data; trained models sit well inside.
         log_var = self.log_var_head(hidden).clamp(-LOG_VAR_BOUND, LOG_VAR_BOUND)
-        return self.mean_head(hidden), log_var  # 2 x (batch, latent)
+        # Back to x's dtype: under autocast the layers compute in bfloat16,
+        # but the bound is computed from float32 (or float64) numbers.
+        mean = self.mean_head(hidden).to(x.dtype)
+        return mean, log_var.to(x.dtype)  # 2 x (batch, latent)
 
 
 class Decoder(nn.Module):
@@ -75,7 +78,7 @@ class Decoder(nn.Module):
         self.output_head = nn.Linear(sizes[-1], n_outputs, device="meta")
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.output_head(self.body(z))  # (batch, n_outputs)
+        return self.output_head(self.body(z)).to(z.dtype)  # (batch, n_outputs)
 
 
 class VAE(nn.Module):

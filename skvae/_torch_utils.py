@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 
 import numpy as np
 import torch
@@ -130,6 +131,18 @@ def standardize(
     is never shared with torch.
     """
     return (np.asarray(X_rows, dtype=np.float64) - center) / scale
+
+
+def host_view(X: np.ndarray) -> torch.Tensor:
+    """A CPU tensor sharing memory with the dense array ``X`` (no copy).
+
+    Callers only read from it (e.g. ``index_select``, which copies), so
+    read-only and memory-mapped arrays are safe; torch's warning about
+    non-writable arrays is silenced for that reason.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not writable.*")
+        return torch.from_numpy(X)
 
 
 def to_tensor(

@@ -196,7 +196,8 @@ def test_convergence_warning_when_max_iter_is_reached(small_data):
 
 
 def test_loss_curve_decreases(small_data):
-    vae = quiet_fit(VAETransformer(**{**FAST, "max_iter": 40}), small_data)
+    vae = VAETransformer(**{**FAST, "max_iter": 40}, n_iter_no_change=50)
+    quiet_fit(vae, small_data)
     assert len(vae.loss_curve_) == vae.n_iter_ == 40
     assert len(vae.epoch_times_) == 40
     assert vae.loss_curve_[-1] < vae.loss_curve_[0]
@@ -459,3 +460,33 @@ def test_pickled_weights_load_with_torch_weights_only(fitted):
     assert isinstance(state["module_"], bytes)
     weights = torch.load(io.BytesIO(state["module_"]), weights_only=True)
     assert set(weights) == set(fitted.module_.state_dict())
+
+
+def test_warm_start_applies_a_changed_learning_rate(small_data):
+    vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
+    before = [p.detach().clone() for p in vae.module_.parameters()]
+    # A vanishing step: the weights must barely move (they would move by
+    # about 1e-3 per step if the old learning rate were still in use).
+    quiet_fit(vae.set_params(learning_rate=1e-12), small_data)
+    for old, new in zip(before, vae.module_.parameters(), strict=True):
+        torch.testing.assert_close(new, old, rtol=0, atol=1e-9)
+
+
+def test_warm_start_with_a_new_solver_uses_it(small_data):
+    vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
+    quiet_fit(vae.set_params(solver="sgd"), small_data)
+    assert isinstance(vae._optimizer, torch.optim.SGD)
+    assert vae.n_iter_ == 2 * FAST["max_iter"]
+
+
+def test_warm_start_keeps_the_validation_rows(small_data):
+    vae = quiet_fit(
+        VAETransformer(**FAST, early_stopping=True, warm_start=True), small_data
+    )
+    first_rows = vae._split_rows(len(small_data), np.random.RandomState(1))[1]
+    quiet_fit(vae, small_data)
+    second_rows = vae._split_rows(len(small_data), np.random.RandomState(2))[1]
+    np.testing.assert_array_equal(np.sort(first_rows), np.sort(second_rows))
+    # best_validation_score_ belongs to the weights kept: this call's epochs.
+    n_first = len(vae.validation_scores_) - (vae.n_iter_ - FAST["max_iter"])
+    assert vae.best_validation_score_ == max(vae.validation_scores_[n_first:])

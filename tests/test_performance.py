@@ -1,0 +1,114 @@
+"""Behaviour the fast training path must keep: no copies, thread-invariance.
+
+No timings here (machines are noisy); speed is measured by
+``benchmarks/training_throughput.py``.
+"""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from skvae import VAETransformer
+
+
+def quiet_fit(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+@pytest.fixture
+def torch_threads():
+    """Set torch's thread count inside a test; restored afterwards."""
+    n_threads = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(n_threads)
+
+
+def test_fit_is_identical_for_any_thread_count(digits_split, torch_threads):
+    # 1,287 = 10 x 128 + 7 rows: split into full minibatches, the last one
+    # would have 7 rows, and matrix products that small round differently
+    # with 1 and 2 threads. Near-equal minibatches (117 or 118 rows) do not.
+    X = digits_split[0][:1287]
+    states, scores = [], []
+    for n_threads in (1, 2):
+        torch_threads(n_threads)
+        vae = quiet_fit(VAETransformer(max_iter=3, random_state=0), X)
+        states.append(vae.module_.state_dict())
+        scores.append(vae.score_samples(X[:50]))
+    for name, tensor in states[0].items():
+        assert torch.equal(tensor, states[1][name]), name
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_minibatches_have_near_equal_sizes(monkeypatch):
+    sizes = []
+    original = VAETransformer._minibatch_reader
+
+    def recording_reader(self, X, device):
+        read = original(self, X, device)
+
+        def read_and_record(rows):
+            sizes.append(len(rows))
+            return read(rows)
+
+        return read_and_record
+
+    monkeypatch.setattr(VAETransformer, "_minibatch_reader", recording_reader)
+    X = np.random.RandomState(0).normal(size=(263, 3))
+    quiet_fit(VAETransformer(batch_size=128, max_iter=1, random_state=0), X)
+    # The epoch's three minibatches (a fourth read re-checks the final
+    # weights on the first minibatch).
+    assert sorted(sizes[:3]) == [87, 88, 88]  # not [128, 128, 7]
+
+
+def test_fit_makes_no_copy_of_float32_input(torch_threads):
+    # tracemalloc sees NumPy's allocations: a float64 conversion, a
+    # standardised or a shuffled copy of X would each cost >= X.nbytes. What
+    # fit may allocate: index arrays (the training rows and each epoch's
+    # shuffled order, 8 bytes per row each) and bounded blocks.
+    torch_threads(1)
+    X = np.random.RandomState(0).normal(size=(100_000, 20)).astype(np.float32)
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    quiet_fit(vae, X[:500])  # first-call allocations (imports, caches)
+    tracemalloc.start()
+    try:
+        quiet_fit(vae, X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.1 * X.nbytes + 3 * 8 * len(X)
+
+
+def test_column_major_input_trains_like_row_major(digits_split):
+    X = digits_split[0][:400]
+    row_major = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
+    column_major = quiet_fit(
+        VAETransformer(max_iter=2, random_state=0), np.asfortranarray(X)
+    )
+    # Equal up to the last bits of the column means (NumPy sums the two
+    # layouts in different orders).
+    np.testing.assert_allclose(
+        row_major.transform(X), column_major.transform(X), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_bfloat16_precision_trains_to_a_similar_bound(digits_split):
+    X_train, X_test = digits_split[0][:800], digits_split[1]
+    scores = {}
+    for precision in ("float32", "bfloat16"):
+        vae = VAETransformer(max_iter=20, precision=precision, random_state=0)
+        scores[precision] = quiet_fit(vae, X_train).score(X_test)
+    assert np.isfinite(scores["bfloat16"])
+    assert scores["bfloat16"] != scores["float32"]  # it did change the arithmetic
+    assert abs(scores["bfloat16"] - scores["float32"]) < 2.0
+
+
+def test_invalid_precision_is_rejected():
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match="precision"):
+        VAETransformer(precision="float16").fit(X)
