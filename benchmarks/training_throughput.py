@@ -27,7 +27,8 @@ product, and reports skvae's training FLOP/s (the matrix-product FLOPs of
 the forward and backward pass per row times rows per second) as a fraction
 of it. ``--inference`` adds ``transform`` / ``score_samples`` throughput
 from 10^3 to 10^6 rows, and ``--memory`` the peak memory of ``fit`` on a
-1,000,000 x 100 float32 array (measured in a fresh subprocess).
+1,000,000 x 100 float32 array (measured in a fresh subprocess, from
+Linux's /proc/self/status: ru_maxrss would count the parent's memory).
 
 Run ``python benchmarks/training_throughput.py ../shared/data --inference
 --memory``.
@@ -285,26 +286,24 @@ def inference_rows(n_rows_list, n_features=100):
 
 
 MEMORY_CHILD = """
-import resource, sys, json, warnings
+import json, warnings
 import numpy as np
 import torch
 torch.set_num_threads({threads})
 from skvae import VAETransformer
-def rss_mib():
+def status_mib(field):  # VmRSS: now; VmHWM: peak since this program started
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
 X = np.random.default_rng(0).standard_normal((1_000_000, 100), dtype=np.float32)
 vae = VAETransformer(20, max_iter=1, random_state=0)
 warnings.simplefilter("ignore")
 vae.fit(X[:1000])  # import and allocate everything once
-before = rss_mib()
-peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before = status_mib("VmRSS")
 vae.fit(X)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(dict(x_mib=X.nbytes / 2**20, before=before,
-                      peak_before=peak_before, peak=peak)))
+                      peak=status_mib("VmHWM"))))
 """
 
 
