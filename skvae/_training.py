@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ._networks import VAE
-from ._objectives import sgvb_terms
+from ._objectives import importance_weighted_bound, sgvb_terms
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -74,10 +74,18 @@ def batch_loss(
     n_mc_samples: int,
     beta: float,
     generator: torch.Generator,
+    objective: str = "elbo",
 ) -> torch.Tensor:
-    """Summed negative (beta-weighted) SGVB bound over the rows of a batch."""
+    """Summed negative training bound over the rows of a batch.
+
+    ``objective='elbo'``: the (beta-weighted) SGVB bound averaged over
+    ``n_mc_samples`` draws; ``'iwae'``: the importance-weighted bound with
+    K = ``n_mc_samples`` draws (Burda et al., 2015), which ignores ``beta``.
+    """
     mean_shape = (n_mc_samples, x.shape[0], model.encoder.mean_head.out_features)
     noise = torch.randn(mean_shape, generator=generator, device=x.device, dtype=x.dtype)
+    if objective == "iwae":
+        return -importance_weighted_bound(model, x, noise).sum()
     expected_log_lik, kl = sgvb_terms(model, x, noise)
     return -(expected_log_lik - beta * kl).sum()
 
@@ -89,6 +97,7 @@ def run_epoch(
     n_mc_samples: int,
     beta: float,
     generator: torch.Generator,
+    objective: str = "elbo",
 ) -> float:
     """One pass of minibatch steps; returns the mean loss per sample.
 
@@ -99,7 +108,7 @@ def run_epoch(
     total = None
     n_rows = 0
     for x in batches:
-        loss = batch_loss(model, x, n_mc_samples, beta, generator)
+        loss = batch_loss(model, x, n_mc_samples, beta, generator, objective)
         optimizer.zero_grad(set_to_none=True)
         (loss / x.shape[0]).backward()
         optimizer.step()
@@ -146,6 +155,7 @@ def train(
     generator: torch.Generator,
     log_det_offset: float,
     verbose: int,
+    objective: str = "elbo",
 ) -> History:
     """Train ``model`` in place for at most ``max_epochs`` epochs.
 
@@ -172,7 +182,13 @@ def train(
         for epoch in range(1, max_epochs + 1):
             start = time.perf_counter()
             loss = run_epoch(
-                model, optimizer, make_batches(), n_mc_samples, beta, generator
+                model,
+                optimizer,
+                make_batches(),
+                n_mc_samples,
+                beta,
+                generator,
+                objective,
             )
             if not (np.isfinite(loss) and _parameters_are_finite(model)):
                 history.diverged = True
