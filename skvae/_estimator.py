@@ -129,7 +129,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           that gives the decoder a better log-likelihood at K times the cost
           of one draw. With K = 1 it is the ELBO with a sampled KL term.
           Requires ``beta=1``. ``loss_curve_`` then holds the negative
-          importance-weighted bound.
+          importance-weighted bound; ``early_stopping`` still monitors the
+          one-draw ELBO of the validation rows.
 
     solver : {'adam', 'adagrad', 'sgd'}, default='adam'
         Stochastic optimiser.
