@@ -88,21 +88,36 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             'identity'}, default='relu'
         Non-linearity after each hidden layer.
 
-    likelihood : {'gaussian', 'bernoulli'}, default='gaussian'
+    likelihood : {'gaussian', 'gaussian_sigmoid', 'bernoulli'}, \
+            default='gaussian'
         Observation model p(x | z).
 
         - 'gaussian': diagonal Gaussian with a learned variance per feature.
           Features are standardised inside the estimator (the fitted
           ``input_mean_`` and ``input_scale_``); results are reported in the
           original units.
+        - 'gaussian_sigmoid': diagonal Gaussian with a learned variance per
+          feature whose mean is the sigmoid of the decoder output, so it
+          lies in (0, 1); ``X`` must lie in [0, 1] and is used as given, not
+          standardised (the Frey Face decoder of Kingma & Welling, 2013).
         - 'bernoulli': independent Bernoulli per feature; ``X`` must lie in
           [0, 1] (binary data, or grey levels scaled to [0, 1]).
 
     min_variance : float, default=1e-3
-        Floor on the Gaussian likelihood's variances, relative to each
-        feature's variance (the data are standardised). It keeps the density
-        bounded on near-constant or discrete features. Ignored by the
-        Bernoulli likelihood.
+        Floor on the Gaussian likelihoods' variances. For 'gaussian' it is
+        relative to each feature's variance (the data are standardised); for
+        'gaussian_sigmoid' it is in the units of ``X`` squared. It keeps the
+        density bounded on near-constant or discrete features. Ignored by
+        the Bernoulli likelihood.
+
+    init_scale : float or None, default=None
+        How the weights and biases of the networks are drawn. None: PyTorch's
+        default for linear layers, U(-1/sqrt(fan_in), 1/sqrt(fan_in)). A
+        float: every weight and bias is drawn from N(0, init_scale**2), so
+        ``init_scale`` is a standard deviation; Kingma & Welling (2013) draw
+        from "N(0, 0.01)", which ``init_scale=0.01`` reads as a standard
+        deviation of 0.01. The likelihood's variances start at fixed values
+        either way.
 
     beta : float, default=1.0
         Weight of the KL term in the training objective (beta-VAE). ``1`` is
@@ -110,7 +125,21 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     n_mc_samples : int, default=1
         Monte Carlo draws of z per data point in the training objective (L in
-        the paper).
+        the paper; K of the importance-weighted bound with
+        ``objective='iwae'``).
+
+    objective : {'elbo', 'iwae'}, default='elbo'
+        Training objective.
+
+        - 'elbo': the SGVB estimator of the variational lower bound, averaged
+          over ``n_mc_samples`` draws, with the analytic KL term.
+        - 'iwae': the importance-weighted bound of Burda et al. (2015) with
+          K = ``n_mc_samples`` draws per row, a tighter bound on log p(x)
+          that gives the decoder a better log-likelihood at K times the cost
+          of one draw. With K = 1 it is the ELBO with a sampled KL term.
+          Requires ``beta=1``. ``loss_curve_`` then holds the negative
+          importance-weighted bound; ``early_stopping`` still monitors the
+          one-draw ELBO of the validation rows.
 
     solver : {'adam', 'adagrad', 'sgd'}, default='adam'
         Stochastic optimiser.
@@ -129,7 +158,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     alpha : float, default=0.0
         L2 penalty: ``alpha / 2 * ||W||^2`` over the weight matrices is added
-        to the per-sample loss.
+        to the per-sample loss (coupled weight decay; biases and the
+        likelihood's variances are not penalised). A N(0, I) prior on the
+        weights with ``n`` training rows, as in Kingma & Welling (2013), is
+        ``alpha = 1 / n``.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, monitor their lower
@@ -264,8 +296,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "min_variance": [Interval(Real, 0, None, closed="neither")],
+        "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
+        "objective": [StrOptions({"elbo", "iwae"})],
         "solver": [StrOptions(set(OPTIMIZERS))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -291,8 +325,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         activation="relu",
         likelihood="gaussian",
         min_variance=1e-3,
+        init_scale=None,
         beta=1.0,
         n_mc_samples=1,
+        objective="elbo",
         solver="adam",
         batch_size=128,
         max_iter=200,
@@ -314,8 +350,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.activation = activation
         self.likelihood = likelihood
         self.min_variance = min_variance
+        self.init_scale = init_scale
         self.beta = beta
         self.n_mc_samples = n_mc_samples
+        self.objective = objective
         self.solver = solver
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -354,6 +392,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : VAETransformer
             The fitted estimator.
         """
+        self._check_objective()
         continuing = self.warm_start and hasattr(self, "module_")
         X = self._validate_input(X, reset=not continuing)
         rng = check_random_state(self.random_state)
@@ -408,6 +447,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self : VAETransformer
             The updated estimator.
         """
+        self._check_objective()
         first_call = not hasattr(self, "module_")
         X = self._validate_input(X, reset=first_call)
         if first_call:
@@ -471,8 +511,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Returns
         -------
         X_original : ndarray of shape (n_samples, `n_features_in_`)
-            Decoder means: feature values for 'gaussian', probabilities for
-            'bernoulli'.
+            Decoder means: feature values for 'gaussian', values in (0, 1)
+            for 'gaussian_sigmoid', probabilities for 'bernoulli'.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
@@ -625,6 +665,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         values[np.isnan(values)] = -np.inf
         return values - self._log_jacobian
 
+    def _check_objective(self):
+        if self.objective == "iwae" and self.beta != 1:
+            raise ValueError(
+                "objective='iwae' trains on the importance-weighted bound, which "
+                f"has no KL term for beta to weight; got beta={self.beta!r}. Use "
+                "beta=1.0, or objective='elbo' for a beta-VAE."
+            )
+
     def _validate_input(self, X, reset):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
@@ -676,7 +724,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             min_variance=float(self.min_variance),
         )
         init_generator = make_generator(draw_seed(rng), torch.device("cpu"))
-        self.module_ = build_vae(**self._architecture, generator=init_generator)
+        self.module_ = build_vae(
+            **self._architecture, generator=init_generator, init_scale=self.init_scale
+        )
         self._scoring_seed = draw_seed(rng)
         self._split_seed = draw_seed(rng)
         self._training_rng = rng  # continued by partial_fit
@@ -749,6 +799,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 generator=make_generator(draw_seed(rng), device),
                 log_det_offset=self._log_jacobian,
                 verbose=self.verbose,
+                objective=self.objective,
             )
 
     def _minibatch_reader(self, X, device):

@@ -75,7 +75,7 @@ class GaussianLikelihood(Likelihood):
 
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         variance = self.variance()
-        squared_error = (x - output).square() / variance
+        squared_error = (x - self.mean(output)).square() / variance
         return -0.5 * (squared_error + torch.log(variance) + _LOG_2PI).sum(-1)
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
@@ -85,7 +85,30 @@ class GaussianLikelihood(Likelihood):
         noise = torch.randn(
             output.shape, generator=generator, device=output.device, dtype=output.dtype
         )
-        return output + noise * self.variance().sqrt()
+        return self.mean(output) + noise * self.variance().sqrt()
+
+
+class GaussianSigmoidLikelihood(GaussianLikelihood):
+    """Diagonal Gaussian whose mean is squashed into (0, 1) by a sigmoid.
+
+    p(x | z) = N(x; sigmoid(o(z)), diag(v)) with o(z) the decoder output and v
+    the learned per-feature variance of :class:`GaussianLikelihood`. This is
+    the decoder Kingma & Welling (2013) used for the Frey Face images: data
+    are used as given (no standardisation) and must lie in [0, 1], so
+    ``min_variance`` is a floor in the data's own units.
+    """
+
+    standardizes_input = False
+    support = (0.0, 1.0)
+
+    def __init__(self, n_features: int, min_variance: float) -> None:
+        super().__init__(n_features, min_variance)
+        # Start near 1/12, the variance of a uniform distribution on [0, 1].
+        with torch.no_grad():
+            self.log_excess_variance.fill_(-math.log(12.0))
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(output)
 
 
 class BernoulliLikelihood(Likelihood):
@@ -112,5 +135,6 @@ class BernoulliLikelihood(Likelihood):
 
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "gaussian": GaussianLikelihood,
+    "gaussian_sigmoid": GaussianSigmoidLikelihood,
     "bernoulli": BernoulliLikelihood,
 }

@@ -105,14 +105,18 @@ def build_vae(
     likelihood: str,
     min_variance: float,
     generator: torch.Generator,
+    init_scale: float | None = None,
 ) -> VAE:
     """Build a VAE on the CPU with weights drawn from ``generator``.
 
-    Weights and biases follow PyTorch's default scheme for linear layers,
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), but from a local generator, so a
-    seed gives the same network on every device. The keyword arguments other
-    than ``generator`` describe the architecture completely, which is how a
-    pickled model is rebuilt before its weights are loaded.
+    With ``init_scale=None`` weights and biases follow PyTorch's default
+    scheme for linear layers, U(-1/sqrt(fan_in), 1/sqrt(fan_in)); with a float
+    every weight and bias is drawn from N(0, init_scale**2), the scheme of
+    Kingma & Welling (2013). Either way the draws come from a local
+    generator, so a seed gives the same network on every device. The keyword
+    arguments other than ``generator`` and ``init_scale`` describe the
+    architecture completely, which is how a pickled model is rebuilt before
+    its weights are loaded.
     """
     encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
     decoder = Decoder(n_components, hidden_layer_sizes, n_features, activation)
@@ -120,9 +124,20 @@ def build_vae(
         network.to_empty(device="cpu")
         for layer in network.modules():
             if isinstance(layer, nn.Linear):
-                bound = 1.0 / math.sqrt(layer.in_features)
                 with torch.no_grad():
-                    layer.weight.uniform_(-bound, bound, generator=generator)
-                    layer.bias.uniform_(-bound, bound, generator=generator)
+                    _initialize_linear(layer, init_scale, generator)
     observation_model = LIKELIHOODS[likelihood](n_features, min_variance)
     return VAE(encoder, decoder, observation_model)
+
+
+def _initialize_linear(
+    layer: nn.Linear, init_scale: float | None, generator: torch.Generator
+) -> None:
+    """Draw one layer's weight and bias in place (see :func:`build_vae`)."""
+    if init_scale is None:
+        bound = 1.0 / math.sqrt(layer.in_features)
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        layer.bias.uniform_(-bound, bound, generator=generator)
+    else:
+        layer.weight.normal_(0.0, init_scale, generator=generator)
+        layer.bias.normal_(0.0, init_scale, generator=generator)

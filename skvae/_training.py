@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ._networks import VAE
-from ._objectives import sgvb_terms
+from ._objectives import importance_weighted_bound, sgvb_terms
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -94,10 +94,18 @@ def batch_loss(
     n_mc_samples: int,
     beta: float,
     generator: torch.Generator,
+    objective: str = "elbo",
 ) -> torch.Tensor:
-    """Summed negative (beta-weighted) SGVB bound over the rows of a batch."""
+    """Summed negative training bound over the rows of a batch.
+
+    ``objective='elbo'``: the (beta-weighted) SGVB bound averaged over
+    ``n_mc_samples`` draws; ``'iwae'``: the importance-weighted bound with
+    K = ``n_mc_samples`` draws (Burda et al., 2015), which ignores ``beta``.
+    """
     mean_shape = (n_mc_samples, x.shape[0], model.encoder.mean_head.out_features)
     noise = torch.randn(mean_shape, generator=generator, device=x.device, dtype=x.dtype)
+    if objective == "iwae":
+        return -importance_weighted_bound(model, x, noise).sum()
     expected_log_lik, kl = sgvb_terms(model, x, noise)
     return -(expected_log_lik - beta * kl).sum()
 
@@ -109,6 +117,7 @@ def run_epoch(
     n_mc_samples: int,
     beta: float,
     generator: torch.Generator,
+    objective: str = "elbo",
     autocast_dtype: torch.dtype | None = None,
 ) -> float:
     """One pass of minibatch steps; returns the mean loss per sample.
@@ -127,7 +136,7 @@ def run_epoch(
             dtype=autocast_dtype or torch.bfloat16,
             enabled=autocast_dtype is not None,
         ):
-            loss = batch_loss(model, x, n_mc_samples, beta, generator)
+            loss = batch_loss(model, x, n_mc_samples, beta, generator, objective)
         optimizer.zero_grad(set_to_none=True)
         (loss / x.shape[0]).backward()
         optimizer.step()
@@ -174,6 +183,7 @@ def train(
     generator: torch.Generator,
     log_det_offset: float,
     verbose: int,
+    objective: str = "elbo",
     autocast_dtype: torch.dtype | None = None,
 ) -> History:
     """Train ``model`` in place for at most ``max_epochs`` epochs.
@@ -207,6 +217,7 @@ def train(
                 n_mc_samples,
                 beta,
                 generator,
+                objective,
                 autocast_dtype,
             )
             if not (np.isfinite(loss) and _parameters_are_finite(model)):

@@ -5,7 +5,12 @@ import pytest
 import torch
 from scipy import stats
 
-from skvae._likelihoods import LIKELIHOODS, BernoulliLikelihood, GaussianLikelihood
+from skvae._likelihoods import (
+    LIKELIHOODS,
+    BernoulliLikelihood,
+    GaussianLikelihood,
+    GaussianSigmoidLikelihood,
+)
 
 
 def test_gaussian_log_prob_matches_scipy():
@@ -65,3 +70,19 @@ def test_sample_moments_match_mean(name):
         np.testing.assert_allclose(
             draws.var(0), likelihood.variance().detach(), rtol=0.05
         )
+
+
+def test_gaussian_sigmoid_log_prob_matches_scipy():
+    rng = np.random.RandomState(2)
+    likelihood = GaussianSigmoidLikelihood(n_features=3, min_variance=1e-4).double()
+    with torch.no_grad():
+        likelihood.log_excess_variance.copy_(torch.tensor([-2.0, -5.0, 0.0]))
+    x = rng.uniform(size=(6, 3))
+    output = rng.normal(scale=2.0, size=(6, 3))
+    mean = 1.0 / (1.0 + np.exp(-output))
+    variance = 1e-4 + np.exp([-2.0, -5.0, 0.0])
+    expected = stats.norm(mean, np.sqrt(variance)).logpdf(x).sum(axis=1)
+    got = likelihood.log_prob(torch.from_numpy(x), torch.from_numpy(output))
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12)
+    assert not likelihood.standardizes_input
+    assert likelihood.support == (0.0, 1.0)
