@@ -126,6 +126,7 @@ def build_vae(
             if isinstance(layer, nn.Linear):
                 with torch.no_grad():
                     _initialize_linear(layer, init_scale, generator)
+                _lay_out_for_thread_invariance(layer)
     observation_model = LIKELIHOODS[likelihood](n_features, min_variance)
     return VAE(encoder, decoder, observation_model)
 
@@ -141,3 +142,21 @@ def _initialize_linear(
     else:
         layer.weight.normal_(0.0, init_scale, generator=generator)
         layer.bias.normal_(0.0, init_scale, generator=generator)
+
+
+def _lay_out_for_thread_invariance(layer: nn.Linear) -> None:
+    """Store a narrowing layer's weight column-major (same shape and values).
+
+    The weight gradient is a matrix product whose output has as many rows as
+    the weight's leading dimension in memory: ``out_features`` rows when the
+    weight is row-major (PyTorch's default), ``in_features`` rows when it is
+    column-major. MKL rounds products with 5 to 11 output rows differently
+    with one and with several threads, so a narrow head (e.g. 5 latent
+    dimensions) made training depend on the thread count. Layers with fewer
+    than 12 outputs and more inputs are therefore laid out column-major,
+    which avoids such products unless the layer is small on both sides.
+    Wider layers keep the default layout, which is faster for them.
+    """
+    if layer.out_features < min(12, layer.in_features):
+        column_major = layer.weight.detach().t().contiguous().t()
+        layer.weight = nn.Parameter(column_major)
