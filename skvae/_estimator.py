@@ -202,9 +202,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         the draws of scoring. An int gives identical results on every fit on
         the CPU. On the PyTorch builds we test they are also identical for
         any number of torch threads (so ``n_jobs`` in a grid search does not
-        change the scores), as long as minibatches have at least 12 rows:
-        smaller matrix products take kernels whose rounding depends on the
-        thread count.
+        change the scores), as long as minibatches have at least 12 rows
+        and every layer has at least 12 inputs or outputs: smaller matrix
+        products take kernels whose rounding depends on the thread count.
 
     verbose : int, default=0
         Print one line per epoch when positive.
