@@ -74,12 +74,26 @@ def load(data_dir):
     ]
 
 
-def train(model, X_train, X_valid, minutes, patience):
-    """partial_fit epochs until the budget or the patience runs out."""
+def train(model, X_train, X_valid, minutes, patience, lr_decays=0, lr_factor=3.0):
+    """partial_fit epochs until the budget or the patience runs out.
+
+    With ``lr_decays`` > 0, running out of patience restarts from the best
+    epoch with the learning rate divided by ``lr_factor`` (at most
+    ``lr_decays`` times), a reduce-on-plateau schedule written with the
+    public API only (``set_params`` takes effect on the next ``partial_fit``).
+    """
     model.set_params(n_importance_samples=1)
     best, best_score, best_epoch, epoch = None, -np.inf, 0, 0
+    decays = 0
     start = time.perf_counter()
-    while time.perf_counter() - start < 60 * minutes and epoch - best_epoch < patience:
+    while time.perf_counter() - start < 60 * minutes:
+        if epoch - best_epoch >= patience:
+            if decays == lr_decays:
+                break
+            decays += 1
+            model = copy.deepcopy(best)
+            model.set_params(learning_rate=model.learning_rate / lr_factor)
+            best_epoch = epoch
         model.partial_fit(X_train)
         epoch += 1
         score = model.score(X_valid)
@@ -87,7 +101,12 @@ def train(model, X_train, X_valid, minutes, patience):
             best, best_score, best_epoch = copy.deepcopy(model), score, epoch
     seconds = time.perf_counter() - start
     return best, dict(
-        epochs=epoch, best_epoch=best_epoch, validation_elbo=best_score, seconds=seconds
+        epochs=epoch,
+        best_epoch=best_epoch,
+        validation_elbo=best_score,
+        seconds=seconds,
+        lr_decays=decays,
+        final_learning_rate=best.learning_rate,
     )
 
 
@@ -110,6 +129,14 @@ def main():
     parser.add_argument("data_dir")
     parser.add_argument("--minutes", type=float, default=4.0, help="per model")
     parser.add_argument("--patience", type=int, default=10)
+    parser.add_argument(
+        "--lr-decays",
+        type=int,
+        default=0,
+        help="on a plateau, restart from the best epoch with the learning rate "
+        "divided by --lr-factor, at most this many times",
+    )
+    parser.add_argument("--lr-factor", type=float, default=3.0)
     parser.add_argument("--n-subset", type=int, default=200)
     parser.add_argument("--k-subset", type=int, default=5000)
     parser.add_argument("--k-full", type=int, default=50)
@@ -127,7 +154,15 @@ def main():
     for name, model in models().items():
         if args.models and name not in args.models:
             continue
-        best, row = train(model, X_train, X_valid, args.minutes, args.patience)
+        best, row = train(
+            model,
+            X_train,
+            X_valid,
+            args.minutes,
+            args.patience,
+            args.lr_decays,
+            args.lr_factor,
+        )
         row.update(evaluate(best, X_test, subset, args.k_subset, args.k_full))
         results[name] = row
         print(name, json.dumps(row), flush=True)
