@@ -1,6 +1,7 @@
 """Shared fixtures: small data sets made here or shipped with scikit-learn."""
 
 import os
+import warnings
 
 # scikit-learn's array-API conformance check (NumPy namespace) is skipped
 # unless this is set before SciPy is imported; we want every check to run.
@@ -9,8 +10,16 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.feature_selection import VarianceThreshold  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+
+
+def quiet_fit(estimator, X, y=None):
+    """Fit, silencing the ConvergenceWarning of deliberately short runs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
 
 
 def make_factor_analysis_data(n_samples, n_features=8, n_factors=2, seed=0):

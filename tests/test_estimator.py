@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import quiet_fit
 from scipy import stats
 from sklearn.base import clone
 from sklearn.decomposition import PCA, FactorAnalysis
@@ -22,12 +23,6 @@ from skvae import VAETransformer
 from skvae._torch_utils import row_noise
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
-
-
-def quiet_fit(estimator, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X)
 
 
 @pytest.fixture

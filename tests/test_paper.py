@@ -7,13 +7,12 @@ grid computes up to a negligible error without using the encoder at all.
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 import torch
+from conftest import quiet_fit
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 
 from skvae import VAETransformer
 
@@ -43,21 +42,21 @@ def grid_log_marginal(vae, X, n_points, half_width=6.0):
     return log_marginal.numpy()
 
 
+# A small 2-latent Bernoulli VAE on the binarized digits, quick to train.
+SMALL_BINARY_VAE = dict(
+    n_components=2,
+    hidden_layer_sizes=(32,),
+    activation="tanh",
+    likelihood="bernoulli",
+    learning_rate=1e-2,
+    max_iter=20,
+)
+
+
 def test_score_samples_agrees_with_grid_integration(binary_digits):
     X_train, X_test = binary_digits[:1500], binary_digits[1500:1530]
-    vae = VAETransformer(
-        2,
-        hidden_layer_sizes=(32,),
-        activation="tanh",
-        likelihood="bernoulli",
-        learning_rate=1e-2,
-        max_iter=20,
-        n_importance_samples=2000,
-        random_state=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        vae.fit(X_train)
+    vae = VAETransformer(**SMALL_BINARY_VAE, n_importance_samples=2000, random_state=0)
+    quiet_fit(vae, X_train)
     importance_weighted = vae.score_samples(X_test)
     exact = grid_log_marginal(vae, X_test, n_points=201)
     # The grid error is negligible: a coarser grid gives the same integral.
@@ -73,16 +72,10 @@ def test_score_samples_agrees_with_grid_integration(binary_digits):
 # ------------------------------------------------ options for the paper's setup
 
 
-def _fit_quietly(vae, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return vae.fit(X)
-
-
 def test_gaussian_sigmoid_keeps_means_in_the_unit_interval():
     rng = np.random.RandomState(0)
     X = rng.beta(2.0, 5.0, size=(200, 6))
-    vae = _fit_quietly(
+    vae = quiet_fit(
         VAETransformer(
             2,
             hidden_layer_sizes=(16,),
@@ -114,7 +107,7 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
     vae = VAETransformer(
         2, hidden_layer_sizes=(50,), init_scale=0.01, max_iter=1, learning_rate=1e-9
     )
-    _fit_quietly(vae, binary_digits)
+    quiet_fit(vae, binary_digits)
     drawn = [
         parameter.detach().ravel()
         for name, parameter in vae.module_.named_parameters()
@@ -124,7 +117,7 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
     for values in drawn:
         if values.numel() >= 50:  # biases too, where the estimate is stable
             assert 0.007 < float(values.std()) < 0.013
-    default = _fit_quietly(
+    default = quiet_fit(
         VAETransformer(2, hidden_layer_sizes=(50,), max_iter=1), binary_digits
     )
     assert float(default.module_.encoder.body[0].weight.detach().std()) > 0.02
@@ -132,8 +125,8 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
 
 def test_iwae_objective_with_one_draw_is_close_to_the_elbo(binary_digits):
     params = dict(hidden_layer_sizes=(32,), likelihood="bernoulli", max_iter=5)
-    elbo = _fit_quietly(VAETransformer(2, random_state=0, **params), binary_digits)
-    iwae = _fit_quietly(
+    elbo = quiet_fit(VAETransformer(2, random_state=0, **params), binary_digits)
+    iwae = quiet_fit(
         VAETransformer(2, objective="iwae", random_state=0, **params), binary_digits
     )
     # Same draws, same steps; only the KL term is sampled rather than analytic.
@@ -146,18 +139,13 @@ def test_iwae_objective_trains_for_the_importance_weighted_bound(binary_digits):
     gaps = {}
     for objective in ("elbo", "iwae"):
         vae = VAETransformer(
-            2,
-            hidden_layer_sizes=(32,),
-            activation="tanh",
-            likelihood="bernoulli",
-            learning_rate=1e-2,
-            max_iter=20,
+            **SMALL_BINARY_VAE,
             n_mc_samples=10,
             objective=objective,
             n_importance_samples=500,
             random_state=1,
         )
-        _fit_quietly(vae, X_train)
+        quiet_fit(vae, X_train)
         importance_weighted = vae.score(X_test)
         elbo = vae.set_params(n_importance_samples=1).score(X_test)
         gaps[objective] = importance_weighted - elbo

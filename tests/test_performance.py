@@ -5,20 +5,13 @@ No timings here (machines are noisy); speed is measured by
 """
 
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 import torch
-from sklearn.exceptions import ConvergenceWarning
+from conftest import quiet_fit
 
 from skvae import VAETransformer
-
-
-def quiet_fit(estimator, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X)
 
 
 @pytest.fixture
