@@ -760,12 +760,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.module_.to(device)
         optimizer = self._get_optimizer()
         read_rows = self._minibatch_reader(X, device)
-        n_batches = math.ceil(len(train_rows) / self.batch_size)
 
         def make_batches():
             order = train_rows[rng.permutation(len(train_rows))]
-            for rows in np.array_split(order, n_batches):
-                yield read_rows(rows)
+            for start, stop in _near_equal_parts(len(order), self.batch_size):
+                yield read_rows(order[start:stop])
 
         validation_score = None
         if validation_rows is not None:
@@ -912,14 +911,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ]
         widest = max([X.shape[1], *layer_widths])
         block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
-        # Blocks of near-equal size: a tiny last block would take other
-        # matrix-product kernels, whose rounding can depend on the threads.
-        n_blocks = max(1, math.ceil(X.shape[0] / block))
-        bounds = np.linspace(0, X.shape[0], n_blocks + 1).round().astype(int)
         results = []
         advice = f"n_importance_samples={self.n_importance_samples}"
         with torch.no_grad(), _out_of_memory_advice(advice):
-            for start, stop in itertools.pairwise(bounds):
+            for start, stop in _near_equal_parts(X.shape[0], block):
                 rows = _dense(X[start:stop])
                 rows = standardize(rows, self.input_mean_, self.input_scale_)
                 results.append(to_numpy(function(to_tensor(rows, device, dtype), rows)))
@@ -1000,6 +995,21 @@ def _out_of_memory_advice(setting):
             "batch_size or n_importance_samples, or device='cpu'. Original "
             f"error: {error}"
         ) from error
+
+
+def _near_equal_parts(n_rows, max_size):
+    """(start, stop) of the fewest parts of at most ``max_size`` rows.
+
+    The parts differ in size by at most one row (the larger ones first, as
+    with ``np.array_split``). Minibatches and inference blocks are cut this
+    way because a tiny last part would take other matrix-product kernels,
+    whose rounding can depend on the number of threads.
+    """
+    n_parts = max(1, math.ceil(n_rows / max_size))
+    sizes = np.full(n_parts, n_rows // n_parts)
+    sizes[: n_rows % n_parts] += 1
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    return list(itertools.pairwise(bounds.tolist()))
 
 
 def _dense(rows):
