@@ -177,28 +177,31 @@ def skvae_factory(statistic: str, vae_params: dict, all_statistics: bool):
     return run
 
 
-def sklearn_factory(make):
+def baseline_factory(make, abnormality):
+    """A detector run from ``make(seed, n_features)`` and its scoring rule.
+
+    ``abnormality(fitted_model, X_test)`` is higher for more abnormal rows.
+    """
+
     def run(seed, n_features, notes):
         model = make(seed, n_features)
 
         def fit_score(X_train, X_test):
-            return -model.fit(X_train).score_samples(X_test)
+            return abnormality(model.fit(X_train), X_test)
 
         return fit_score
 
     return run
+
+
+def sklearn_factory(make):
+    """scikit-learn's convention: score_samples is higher for normal rows."""
+    return baseline_factory(make, lambda model, X: -model.score_samples(X))
 
 
 def pyod_factory(make):
-    def run(seed, n_features, notes):
-        model = make(seed, n_features)
-
-        def fit_score(X_train, X_test):
-            return model.fit(X_train).decision_function(X_test)
-
-        return fit_score
-
-    return run
+    """PyOD's convention: decision_function is higher for abnormal rows."""
+    return baseline_factory(make, lambda model, X: model.decision_function(X))
 
 
 def make_detectors(args) -> dict:
