@@ -26,6 +26,9 @@ class Likelihood(nn.Module):
     min_variance : float
         Lower bound on any variance the model learns (ignored by models
         without one).
+    variance : {"per_point", "per_feature"}
+        Whether the variance is a function of z or one per feature (ignored
+        by models without one).
 
     Attributes
     ----------
@@ -38,10 +41,17 @@ class Likelihood(nn.Module):
     standardizes_input: bool = True
     support: tuple[float, float] | None = None
 
-    def __init__(self, n_features: int, min_variance: float) -> None:
+    def __init__(
+        self, n_features: int, min_variance: float, variance: str = "per_point"
+    ) -> None:
         super().__init__()
         self.n_features = n_features
         self.min_variance = min_variance
+
+    @property
+    def n_outputs(self) -> int:
+        """Width of the decoder output this model reads (one per feature here)."""
+        return self.n_features
 
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """log p(x | z) summed over features: (..., n_features) -> (...)."""
@@ -56,59 +66,97 @@ class Likelihood(nn.Module):
         raise NotImplementedError
 
 
-class GaussianLikelihood(Likelihood):
-    """Diagonal Gaussian with a learned per-feature variance.
+VARIANCE_TYPES = ("per_point", "per_feature")
 
-    p(x | z) = N(x; m(z), diag(v)), where m(z) is the decoder output and
-    v = min_variance + exp(log_excess_variance) is one learned variance per
-    feature. The floor keeps the density bounded on near-constant or
+
+class GaussianLikelihood(Likelihood):
+    """Diagonal Gaussian whose variance is a function of z, or one per feature.
+
+    p(x | z) = N(x; m(z), diag v), with the variance v, in order of preference:
+
+    - ``variance="per_point"`` (the default): the decoder outputs both the
+      mean and the variance of every feature, as functions of z, the Gaussian
+      MLP decoder of Kingma & Welling (2013), Appendix C.2. The last layer
+      has ``2 * n_features`` outputs: the mean, then a raw value r with
+      ``v = min_variance + softplus(r + c)``, where ``c`` makes ``r = 0`` the
+      start value ``initial_variance``. Softplus rather than exp keeps large
+      variances from overflowing; for small ones it is exp(r + c).
+    - ``variance="per_feature"``: one learned variance per feature, shared by
+      every z, ``v = min_variance + exp(log_excess_variance)`` (homoscedastic;
+      the only model of skvae 0.1).
+
+    The floor ``min_variance`` keeps the density bounded on near-constant or
     discrete features, where a free variance would collapse to zero.
     """
 
-    def __init__(self, n_features: int, min_variance: float) -> None:
-        super().__init__(n_features, min_variance)
-        # exp(0) + floor ~ 1: the variance of standardised data.
-        self.log_excess_variance = nn.Parameter(torch.zeros(n_features))
+    # The variance a new model starts from: that of standardised data.
+    initial_variance = 1.0
 
-    def variance(self) -> torch.Tensor:
-        return self.min_variance + torch.exp(self.log_excess_variance)
+    def __init__(
+        self, n_features: int, min_variance: float, variance: str = "per_point"
+    ) -> None:
+        super().__init__(n_features, min_variance)
+        if variance not in VARIANCE_TYPES:
+            raise ValueError(
+                f"variance must be one of {VARIANCE_TYPES}; got {variance!r}."
+            )
+        self.per_point = variance == "per_point"
+        if self.per_point:
+            # softplus(offset) = initial_variance
+            self.variance_offset = math.log(math.expm1(self.initial_variance))
+        else:
+            self.log_excess_variance = nn.Parameter(
+                torch.full((n_features,), math.log(self.initial_variance))
+            )
+
+    @property
+    def n_outputs(self) -> int:
+        return 2 * self.n_features if self.per_point else self.n_features
+
+    def location(self, output: torch.Tensor) -> torch.Tensor:
+        """The part of the decoder output that sets the mean."""
+        return output[..., : self.n_features] if self.per_point else output
+
+    def variance(self, output: torch.Tensor | None = None) -> torch.Tensor:
+        """Variance per feature: (..., n_features), or (n_features,) if shared."""
+        if not self.per_point:
+            return self.min_variance + torch.exp(self.log_excess_variance)
+        raw = output[..., self.n_features :]
+        return self.min_variance + F.softplus(raw + self.variance_offset)
 
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        variance = self.variance()
+        variance = self.variance(output)
         squared_error = (x - self.mean(output)).square() / variance
         return -0.5 * (squared_error + torch.log(variance) + _LOG_2PI).sum(-1)
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
-        return output
+        return self.location(output)
 
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        mean = self.mean(output)
         noise = torch.randn(
-            output.shape, generator=generator, device=output.device, dtype=output.dtype
+            mean.shape, generator=generator, device=mean.device, dtype=mean.dtype
         )
-        return self.mean(output) + noise * self.variance().sqrt()
+        return mean + noise * self.variance(output).sqrt()
 
 
 class GaussianSigmoidLikelihood(GaussianLikelihood):
     """Diagonal Gaussian whose mean is squashed into (0, 1) by a sigmoid.
 
-    p(x | z) = N(x; sigmoid(o(z)), diag(v)) with o(z) the decoder output and v
-    the learned per-feature variance of :class:`GaussianLikelihood`. This is
-    the decoder Kingma & Welling (2013) used for the Frey Face images: data
-    are used as given (no standardisation) and must lie in [0, 1], so
-    ``min_variance`` is a floor in the data's own units.
+    p(x | z) = N(x; sigmoid(o(z)), diag v) with o(z) the decoder output and v
+    the variance of :class:`GaussianLikelihood` (per point by default, or per
+    feature). This is the decoder Kingma & Welling (2013) used for the Frey
+    Face images: data are used as given (no standardisation) and must lie in
+    [0, 1], so ``min_variance`` is a floor in the data's own units.
     """
 
     standardizes_input = False
     support = (0.0, 1.0)
-
-    def __init__(self, n_features: int, min_variance: float) -> None:
-        super().__init__(n_features, min_variance)
-        # Start near 1/12, the variance of a uniform distribution on [0, 1].
-        with torch.no_grad():
-            self.log_excess_variance.fill_(-math.log(12.0))
+    # 1/12, the variance of a uniform distribution on [0, 1].
+    initial_variance = 1.0 / 12.0
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(output)
+        return torch.sigmoid(self.location(output))
 
 
 class BernoulliLikelihood(Likelihood):

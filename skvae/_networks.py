@@ -106,6 +106,7 @@ def build_vae(
     min_variance: float,
     generator: torch.Generator,
     init_scale: float | None = None,
+    decoder_variance: str = "per_point",
 ) -> VAE:
     """Build a VAE on the CPU with weights drawn from ``generator``.
 
@@ -118,8 +119,13 @@ def build_vae(
     architecture completely, which is how a pickled model is rebuilt before
     its weights are loaded.
     """
+    observation_model = LIKELIHOODS[likelihood](
+        n_features, min_variance, variance=decoder_variance
+    )
     encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
-    decoder = Decoder(n_components, hidden_layer_sizes, n_features, activation)
+    decoder = Decoder(
+        n_components, hidden_layer_sizes, observation_model.n_outputs, activation
+    )
     for network in (encoder, decoder):
         network.to_empty(device="cpu")
         for layer in network.modules():
@@ -127,7 +133,6 @@ def build_vae(
                 with torch.no_grad():
                     _initialize_linear(layer, init_scale, generator)
                 _lay_out_for_thread_invariance(layer)
-    observation_model = LIKELIHOODS[likelihood](n_features, min_variance)
     return VAE(encoder, decoder, observation_model)
 
 

@@ -15,7 +15,7 @@ from skvae._likelihoods import (
 
 def test_gaussian_log_prob_matches_scipy():
     rng = np.random.RandomState(0)
-    likelihood = GaussianLikelihood(n_features=4, min_variance=1e-3).double()
+    likelihood = GaussianLikelihood(4, 1e-3, variance="per_feature").double()
     with torch.no_grad():
         likelihood.log_excess_variance.copy_(torch.tensor([-1.0, 0.0, 0.5, -8.0]))
     x = rng.normal(size=(6, 4))
@@ -26,14 +26,48 @@ def test_gaussian_log_prob_matches_scipy():
     np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12)
 
 
-def test_gaussian_variance_never_below_floor():
-    likelihood = GaussianLikelihood(n_features=3, min_variance=0.05)
+def test_per_point_gaussian_log_prob_matches_scipy():
+    """The decoder output holds the mean, then the raw variance, per feature."""
+    rng = np.random.RandomState(3)
+    likelihood = GaussianLikelihood(n_features=4, min_variance=1e-3).double()
+    x = rng.normal(size=(6, 4))
+    mean = rng.normal(size=(6, 4))
+    raw = rng.normal(scale=3.0, size=(6, 4))
+    variance = 1e-3 + np.log1p(np.exp(raw + np.log(np.expm1(1.0))))  # softplus
+    expected = stats.norm(mean, np.sqrt(variance)).logpdf(x).sum(axis=1)
+    output = torch.from_numpy(np.concatenate([mean, raw], axis=1))
+    got = likelihood.log_prob(torch.from_numpy(x), output)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    assert likelihood.n_outputs == 8
+    np.testing.assert_array_equal(likelihood.mean(output).numpy(), mean)
+
+
+def test_per_point_variance_starts_at_the_data_variance():
+    zeros = torch.zeros(2, 6)
+    assert torch.allclose(GaussianLikelihood(3, 0.0).variance(zeros), torch.ones(3))
+    sigmoid = GaussianSigmoidLikelihood(3, 0.0)
+    assert torch.allclose(sigmoid.variance(zeros), torch.full((3,), 1 / 12))
+
+
+@pytest.mark.parametrize("variance", ["per_point", "per_feature"])
+def test_gaussian_variance_never_below_floor(variance):
+    likelihood = GaussianLikelihood(n_features=3, min_variance=0.05, variance=variance)
+    output = torch.zeros(1, likelihood.n_outputs)
     with torch.no_grad():
-        likelihood.log_excess_variance.fill_(-1e4)
-    assert torch.all(likelihood.variance() >= 0.05)
+        if variance == "per_feature":
+            likelihood.log_excess_variance.fill_(-1e4)
+        else:
+            output[:, 3:] = -1e4
+    assert torch.all(likelihood.variance(output) >= 0.05)
     # A perfect reconstruction therefore has a bounded density.
     x = torch.zeros(1, 3)
-    assert torch.isfinite(likelihood.log_prob(x, x)).all()
+    assert torch.isfinite(likelihood.log_prob(x, output)).all()
+
+
+def test_large_per_point_variance_stays_finite():
+    likelihood = GaussianLikelihood(n_features=2, min_variance=1e-3)
+    output = torch.tensor([[0.0, 0.0, 1e4, 1e4]])
+    assert torch.isfinite(likelihood.log_prob(torch.zeros(1, 2), output)).all()
 
 
 def test_bernoulli_log_prob_matches_scipy():
@@ -47,34 +81,39 @@ def test_bernoulli_log_prob_matches_scipy():
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
 
 
-def test_log_prob_broadcasts_over_draws():
+@pytest.mark.parametrize("variance", ["per_point", "per_feature"])
+def test_log_prob_broadcasts_over_draws(variance):
     x = torch.rand(4, 3)
-    output = torch.randn(5, 4, 3)  # (draws, batch, features)
     for likelihood_class in LIKELIHOODS.values():
-        likelihood = likelihood_class(n_features=3, min_variance=1e-3)
+        likelihood = likelihood_class(3, 1e-3, variance=variance)
+        output = torch.randn(5, 4, likelihood.n_outputs)  # (draws, batch, outputs)
         assert likelihood.log_prob(x, output).shape == (5, 4)
 
 
+@pytest.mark.parametrize("variance", ["per_point", "per_feature"])
 @pytest.mark.parametrize("name", sorted(LIKELIHOODS))
-def test_sample_moments_match_mean(name):
-    likelihood = LIKELIHOODS[name](n_features=3, min_variance=1e-3)
-    output = torch.tensor([[-1.0, 0.0, 2.0]]).expand(20000, 3)
+def test_sample_moments_match_mean(name, variance):
+    likelihood = LIKELIHOODS[name](n_features=3, min_variance=1e-3, variance=variance)
+    row = [-1.0, 0.0, 2.0] + [-2.0, 0.0, 1.0][: likelihood.n_outputs - 3]
+    output = torch.tensor([row]).expand(20000, len(row))
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         draws = likelihood.sample(output, generator)
         expected_mean = likelihood.mean(output)[0]
+    assert draws.shape == (20000, 3)
     np.testing.assert_allclose(draws.mean(0), expected_mean, atol=0.03)
     if name == "bernoulli":
         assert set(np.unique(draws.numpy())) <= {0.0, 1.0}
     else:
+        expected_variance = likelihood.variance(output).detach()
         np.testing.assert_allclose(
-            draws.var(0), likelihood.variance().detach(), rtol=0.05
+            draws.var(0), expected_variance.expand(20000, 3)[0], rtol=0.05
         )
 
 
 def test_gaussian_sigmoid_log_prob_matches_scipy():
     rng = np.random.RandomState(2)
-    likelihood = GaussianSigmoidLikelihood(n_features=3, min_variance=1e-4).double()
+    likelihood = GaussianSigmoidLikelihood(3, 1e-4, variance="per_feature").double()
     with torch.no_grad():
         likelihood.log_excess_variance.copy_(torch.tensor([-2.0, -5.0, 0.0]))
     x = rng.uniform(size=(6, 3))

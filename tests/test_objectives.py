@@ -41,7 +41,16 @@ def test_kl_is_zero_at_the_prior():
 def _linear_gaussian_vae(seed=0):
     """A linear VAE: its decoder defines x ~ N(W z + b, diag(v)) exactly."""
     generator = torch.Generator().manual_seed(seed)
-    model = build_vae(4, 2, [], "identity", "gaussian", 1e-3, generator).double()
+    model = build_vae(
+        4,
+        2,
+        [],
+        "identity",
+        "gaussian",
+        1e-3,
+        generator,
+        decoder_variance="per_feature",
+    ).double()
     with torch.no_grad():
         log_excess = torch.tensor([-1.0, -0.5, 0.0, -2.0])
         model.likelihood.log_excess_variance.copy_(log_excess)

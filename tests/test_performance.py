@@ -37,20 +37,74 @@ def test_fit_is_identical_for_any_thread_count(
     # and 2 threads. They would arise from a tiny last minibatch (1,287 =
     # 10 x 128 + 7 rows) and from the weight gradients of layers with 5 to 11
     # outputs; near-equal minibatches and column-major narrowing weights
-    # avoid both.
+    # avoid both. Products whose inner dimension passes about 700 are split
+    # across threads too; skvae's Linear cuts them into blocks.
     if n_features is None:
         X = digits_split[0][:1287]
     else:
         X = np.random.RandomState(0).normal(size=(1287, n_features))
     states, scores = [], []
     for n_threads in (1, 2):
-        torch_threads(n_threads)
-        vae = quiet_fit(VAETransformer(max_iter=3, random_state=0, **params), X)
+        vae = VAETransformer(max_iter=3, n_threads=n_threads, random_state=0, **params)
+        quiet_fit(vae, X)
         states.append(vae.module_.state_dict())
         scores.append(vae.score_samples(X[:50]))
     for name, tensor in states[0].items():
         assert torch.equal(tensor, states[1][name]), name
     np.testing.assert_array_equal(scores[0], scores[1])
+
+
+@pytest.fixture
+def threads_seen_by_training(monkeypatch):
+    """Record torch's thread count at every call of the training loop."""
+    import skvae._estimator
+
+    seen = []
+    original = skvae._estimator.train
+
+    def recording_train(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skvae._estimator, "train", recording_train)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "n_features, hidden_layer_sizes, expected",
+    [(5, (128, 64), "one"), (784, (400,), "default")],
+)
+def test_estimator_chooses_threads_by_network_size(
+    threads_seen_by_training, n_features, hidden_layer_sizes, expected
+):
+    from skvae._torch_utils import _TORCH_DEFAULT_THREADS
+
+    X = np.random.RandomState(0).normal(size=(40, n_features))
+    vae = VAETransformer(hidden_layer_sizes=hidden_layer_sizes, max_iter=1)
+    quiet_fit(vae.set_params(device="cpu", random_state=0), X)
+    assert threads_seen_by_training == [
+        1 if expected == "one" else _TORCH_DEFAULT_THREADS
+    ]
+
+
+def test_thread_count_set_by_the_user_is_kept(
+    threads_seen_by_training, torch_threads, monkeypatch, small_data
+):
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    torch_threads(2)
+    quiet_fit(VAETransformer(max_iter=1, random_state=0, device="cpu"), small_data)
+    quiet_fit(VAETransformer(max_iter=1, n_threads=3, device="cpu"), small_data)
+    assert threads_seen_by_training == [2, 3]
+
+
+def test_caller_thread_count_is_restored(torch_threads, small_data):
+    torch_threads(1)
+    vae = VAETransformer(n_threads=2, max_iter=2, random_state=0)
+    quiet_fit(vae, small_data)
+    vae.score_samples(small_data)
+    assert torch.get_num_threads() == 1
 
 
 def test_minibatches_have_near_equal_sizes(monkeypatch):

@@ -12,7 +12,9 @@ from skvae._training import StoppingRule, make_optimizer, train
 
 def _setup(seed=0):
     generator = torch.Generator().manual_seed(seed)
-    model = build_vae(3, 2, [4], "tanh", "gaussian", 1e-3, generator)
+    model = build_vae(
+        3, 2, [4], "tanh", "gaussian", 1e-3, generator, decoder_variance="per_feature"
+    )
     optimizer = make_optimizer(model, "adam", 1e-2, 0.0)
     data = torch.randn(32, 3, generator=generator)
     return model, optimizer, data
