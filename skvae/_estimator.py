@@ -52,10 +52,14 @@ from ._torch_utils import (
 from ._training import (
     OPTIMIZERS,
     StoppingRule,
+    describe_stop,
     make_optimizer,
     train,
     update_hyperparameters,
 )
+
+# early_stopping='auto' holds out rows when it can hold out at least this many.
+_MIN_AUTO_VALIDATION_ROWS = 10
 
 # Inference works on row blocks of about this many float64 numbers
 # (rows x draws x widest layer), so memory stays bounded for any n_samples.
@@ -124,8 +128,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Floor on the Gaussian likelihoods' variances. For 'gaussian' it is
         relative to each feature's variance (the data are standardised); for
         'gaussian_sigmoid' it is in the units of ``X`` squared. It keeps the
-        density bounded on near-constant or discrete features. Ignored by
-        the Bernoulli likelihood.
+        density bounded on near-constant features. A feature recorded on a
+        grid (integer counts, pixel levels, values rounded to 0.1) also gets
+        the variance of rounding to that grid, ``spacing**2 / 12``, when that
+        is larger: without it a per-point variance shrinks onto the grid
+        points, giving training rows enormous densities and a new row with a
+        value seen once an enormous penalty. The floor used is
+        ``variance_floor_``. Ignored by the Bernoulli likelihood.
 
     init_scale : float or None, default=None
         How the weights and biases of the networks are drawn. None: PyTorch's
@@ -140,13 +149,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Weight of the KL term in the training objective (beta-VAE). ``1`` is
         the variational lower bound; scoring always uses the true bound.
 
-    n_mc_samples : int, default=1
+    n_mc_samples : int, default=5
         Monte Carlo draws of z per data point in the training objective (L in
         the paper; K of the importance-weighted bound with
         ``objective='iwae'``).
 
-    objective : {'elbo', 'iwae'}, default='elbo'
-        Training objective.
+    objective : {'auto', 'elbo', 'iwae'}, default='auto'
+        Training objective. 'auto' is 'iwae' when ``beta=1`` (the default)
+        and 'elbo' otherwise: on the development data the importance-weighted
+        bound with 5 draws gave the best held-out log-likelihoods, for about
+        1.6 times the training time of the ELBO with one draw (see the
+        documentation's page on the defaults).
 
         - 'elbo': the SGVB estimator of the variational lower bound, averaged
           over ``n_mc_samples`` draws, with the analytic KL term.
@@ -155,8 +168,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           that gives the decoder a better log-likelihood at K times the cost
           of one draw. With K = 1 it is the ELBO with a sampled KL term.
           Requires ``beta=1``. ``loss_curve_`` then holds the negative
-          importance-weighted bound; ``early_stopping`` still monitors the
-          one-draw ELBO of the validation rows.
+          importance-weighted bound, and early stopping monitors the same
+          bound (K draws) on the validation rows.
 
     solver : {'adam', 'adagrad', 'sgd'}, default='adam'
         Stochastic optimiser.
@@ -180,16 +193,27 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         weights with ``n`` training rows, as in Kingma & Welling (2013), is
         ``alpha = 1 / n``.
 
-    early_stopping : bool, default=False
+    early_stopping : 'auto' or bool, default='auto'
         Hold out ``validation_fraction`` of the rows, monitor their lower
         bound after each epoch, stop when it has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs and restore the best weights.
+        ``n_iter_no_change`` epochs (after ``lr_plateau_decays`` decays) and
+        restore the best weights. 'auto': when the held-out part would have
+        at least 10 rows (100 rows with the default ``validation_fraction``);
+        smaller data sets monitor the training loss instead, with every row
+        trained on.
 
     validation_fraction : float, default=0.1
-        Fraction of rows held out when ``early_stopping`` is True.
+        Fraction of rows held out when early stopping is on.
 
     n_iter_no_change : int, default=10
         Patience, in epochs, of the stopping rule.
+
+    lr_plateau_decays : int, default=2
+        How many plateaus divide the learning rate by 3 instead of stopping
+        training. A plateau is ``n_iter_no_change`` epochs without an
+        improvement above ``tol``; with ``early_stopping`` training then
+        goes on from the best validation epoch's weights. The next plateau
+        stops training. 0 stops at the first plateau.
 
     tol : float, default=1e-4
         Smallest improvement, in nats per sample, that counts. Without early
@@ -263,6 +287,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Scale dividing each feature (ones for 'bernoulli' and for constant
         features).
 
+    variance_floor_ : ndarray of shape (`n_features_in_`,)
+        Smallest variance of each feature under p(x | z), in the units of
+        ``X`` squared (see ``min_variance``). Not used by 'bernoulli'.
+
     device_ : str
         Device the model was trained on.
 
@@ -332,15 +360,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
-        "objective": [StrOptions({"elbo", "iwae"})],
+        "objective": [StrOptions({"auto", "elbo", "iwae"})],
         "solver": [StrOptions(set(OPTIMIZERS))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "lr_plateau_decays": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
@@ -355,23 +384,24 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(128, 64),
+        hidden_layer_sizes=(256, 128),
         activation="relu",
         likelihood="gaussian",
         decoder_variance="per_point",
         min_variance=1e-3,
         init_scale=None,
         beta=1.0,
-        n_mc_samples=1,
-        objective="elbo",
+        n_mc_samples=5,
+        objective="auto",
         solver="adam",
         batch_size=128,
-        max_iter=200,
-        learning_rate=1e-3,
+        max_iter=1000,
+        learning_rate=3e-3,
         alpha=0.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
+        lr_plateau_decays=2,
         tol=1e-4,
         n_importance_samples=64,
         device="auto",
@@ -399,6 +429,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.lr_plateau_decays = lr_plateau_decays
         self.tol = tol
         self.n_importance_samples = n_importance_samples
         self.device = device
@@ -446,7 +477,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"learning_rate (now {self.learning_rate:g}); the estimator is "
                 "left unfitted."
             )
-        self._record(history, reset=not continuing)
+        early_stopping = validation_rows is not None
+        self._record(history, not continuing, early_stopping)
+        if self.verbose:
+            rule = self._stopping_rule(early_stopping)
+            print(describe_stop(history, rule, self.max_iter))
         if history.diverged:
             warnings.warn(
                 f"Training diverged after {len(history.loss_curve)} epoch(s): the "
@@ -492,7 +527,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self._initialize(X, check_random_state(self.random_state))
         rows = np.arange(X.shape[0])
         history = self._train(X, rows, None, 1, self._training_rng)
-        self._record(history, reset=first_call)
+        self._record(history, first_call, early_stopping=False)
         if history.diverged:
             warnings.warn(
                 "partial_fit diverged: the loss became NaN or infinite; the "
@@ -703,6 +738,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         values[np.isnan(values)] = -np.inf
         return values - self._log_jacobian
 
+    def _training_objective(self):
+        """The objective trained on: 'auto' resolved."""
+        if self.objective == "auto":
+            return "iwae" if self.beta == 1 else "elbo"
+        return self.objective
+
     def _check_objective(self):
         if self.objective == "iwae" and self.beta != 1:
             raise ValueError(
@@ -753,13 +794,19 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         else:
             self.input_mean_ = np.zeros(X.shape[1])
             self.input_scale_ = np.ones(X.shape[1])
+        # The variance floor, in the model's units: min_variance, or the
+        # variance of rounding to the feature's resolution if that is larger.
+        floor = np.maximum(
+            self.min_variance, _resolution_variance(X) / self.input_scale_**2
+        )
+        self.variance_floor_ = floor * self.input_scale_**2
         self._architecture = dict(
             n_features=X.shape[1],
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
             activation=self.activation,
             likelihood=self.likelihood,
-            min_variance=float(self.min_variance),
+            min_variance=floor.tolist(),
             decoder_variance=self.decoder_variance,
         )
         init_generator = make_generator(draw_seed(rng), torch.device("cpu"))
@@ -775,7 +822,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._optimizer_state = None
 
     def _split_rows(self, n_samples, rng):
-        if not self.early_stopping:
+        """Training rows and validation rows (None without early stopping)."""
+        early_stopping = self.early_stopping
+        if early_stopping == "auto":
+            n_held_out = math.ceil(self.validation_fraction * n_samples)
+            early_stopping = n_held_out >= _MIN_AUTO_VALIDATION_ROWS
+        if not early_stopping:
             return rng.permutation(n_samples), None
         # Seeded once per model, so warm-started fits on the same X keep the
         # same validation rows.
@@ -807,19 +859,31 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         validation_score = None
         if validation_rows is not None:
-            X_validation = X[validation_rows]
             seed = draw_seed(rng)
             n_components = self._n_features_out
 
+            # The bound trained on: the ELBO (one draw, analytic KL) or the
+            # importance-weighted bound with the training's K draws.
+            iwae = self._training_objective() == "iwae"
+            n_draws = self.n_mc_samples if iwae else 1
+
             def lower_bound(x, rows):
-                noise = row_noise(rows, seed, 1, n_components, device, x.dtype)
+                noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
+                if iwae:
+                    return importance_weighted_bound(self.module_, x, noise)[:, None]
                 expected_log_lik, kl = sgvb_terms(self.module_, x, noise)
                 return (expected_log_lik - kl)[:, None]
 
             def validation_score():
                 self.module_.eval()
                 bounds = self._map_rows(
-                    X_validation, lower_bound, self.module_, device, 1, torch.float32
+                    X,
+                    lower_bound,
+                    self.module_,
+                    device,
+                    n_draws,
+                    torch.float32,
+                    rows=validation_rows,
                 )
                 return float(np.mean(bounds)) - self._log_jacobian
 
@@ -834,12 +898,17 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 n_mc_samples=self.n_mc_samples,
                 beta=self.beta,
                 autocast_dtype=None if self.precision == "float32" else torch.bfloat16,
-                rule=StoppingRule(self.tol, self.n_iter_no_change, self.early_stopping),
+                rule=self._stopping_rule(validation_rows is not None),
                 generator=make_generator(draw_seed(rng), device),
                 log_det_offset=self._log_jacobian,
                 verbose=self.verbose,
-                objective=self.objective,
+                objective=self._training_objective(),
             )
+
+    def _stopping_rule(self, early_stopping):
+        return StoppingRule(
+            self.tol, self.n_iter_no_change, early_stopping, self.lr_plateau_decays
+        )
 
     def _minibatch_reader(self, X, device):
         """A function: row indices -> those rows of X, standardised, float32.
@@ -916,16 +985,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         update_hyperparameters(self._optimizer, self.learning_rate, self.alpha)
         return self._optimizer
 
-    def _record(self, history, reset):
+    def _record(self, history, reset, early_stopping):
         if reset:
             self.n_iter_ = 0
             self.loss_curve_ = []
             self.epoch_times_ = []
-            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_scores_ = [] if early_stopping else None
         self.n_iter_ += len(history.loss_curve)
         self.loss_curve_ += history.loss_curve
         self.epoch_times_ += history.epoch_times
-        if self.early_stopping and self.validation_scores_ is not None:
+        if early_stopping and self.validation_scores_ is not None:
             self.validation_scores_ += history.validation_scores
         # The weights kept are the best of this call's epochs, not of
         # earlier warm-started calls, so the score reported is this call's.
@@ -938,11 +1007,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         model = copy.deepcopy(self.module_).to(dtype=torch.float64).eval()
         return model, device
 
-    def _map_rows(self, X, function, model, device, n_draws, dtype=torch.float64):
+    def _map_rows(
+        self, X, function, model, device, n_draws, dtype=torch.float64, rows=None
+    ):
         """Apply ``function(tensor, array)`` to standardised row blocks of X.
 
         Blocks hold about ``_INFERENCE_BLOCK_NUMBERS`` numbers per layer, so
         memory stays bounded for any number of rows; results are stacked.
+        ``rows`` (indices) restricts the work to those rows, gathered one
+        block at a time.
         """
         layer_widths = [
             layer.out_features
@@ -951,14 +1024,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ]
         widest = max([X.shape[1], *layer_widths])
         block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
-        parts = _near_equal_parts(X.shape[0], block)
+        n_rows = X.shape[0] if rows is None else len(rows)
         results = []
         advice = f"n_importance_samples={self.n_importance_samples}"
         with torch.no_grad(), _out_of_memory_advice(advice), self._threads(device):
-            for start, stop in parts:
-                rows = _dense(X[start:stop])
-                rows = standardize(rows, self.input_mean_, self.input_scale_)
-                results.append(to_numpy(function(to_tensor(rows, device, dtype), rows)))
+            for start, stop in _near_equal_parts(n_rows, block):
+                part = X[start:stop] if rows is None else X[rows[start:stop]]
+                part = standardize(_dense(part), self.input_mean_, self.input_scale_)
+                results.append(to_numpy(function(to_tensor(part, device, dtype), part)))
         return np.concatenate(results)
 
     def _threads(self, device):
@@ -996,7 +1069,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         # variance per feature, whatever the default is now.
         state.setdefault("decoder_variance", "per_feature")
         if "_architecture" in state:
-            state["_architecture"].setdefault("decoder_variance", "per_feature")
+            architecture = state["_architecture"]
+            architecture.setdefault("decoder_variance", "per_feature")
+            # ... and a floor of min_variance alone, in the model's units.
+            if "variance_floor_" not in state:
+                floor = architecture["min_variance"]
+                state["variance_floor_"] = floor * state["input_scale_"] ** 2
         # Other parameters added after the pickle was written take their defaults.
         for name, parameter in inspect.signature(type(self)).parameters.items():
             state.setdefault(name, parameter.default)
@@ -1034,6 +1112,31 @@ def _column_mean_and_scale(X, block_rows=8192):
         deviation -= mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, _scale_from(mean, squares / n_samples)
+
+
+def _resolution_variance(X, max_numbers=2**16, min_rows=1000):
+    """Per feature, the variance of rounding to its resolution: gap**2 / 12.
+
+    The gap is the smallest difference between two distinct values of the
+    feature, among evenly spaced rows of X (about ``max_numbers`` numbers,
+    at least ``min_rows`` rows). Data recorded on a grid (integers, values
+    rounded to 0.1) carry no information below its spacing, and a density
+    that resolves finer assigns near-infinite values to grid points and
+    near-zero ones to a value seen once. Continuous features have tiny gaps;
+    features with one value get 0.
+    """
+    n_rows = min(X.shape[0], max(min_rows, max_numbers // X.shape[1]))
+    rows = X[:: max(1, X.shape[0] // n_rows)][:n_rows]
+    variance = np.zeros(X.shape[1])
+    for start in range(0, X.shape[1], 64):
+        block = _dense(rows[:, start : start + 64]).astype(np.float64)
+        gaps = np.diff(np.sort(block, axis=0), axis=0)
+        gaps[gaps <= 0] = np.inf  # ties
+        smallest = gaps.min(axis=0, initial=np.inf)
+        variance[start : start + 64] = (
+            np.where(np.isfinite(smallest), smallest, 0.0) ** 2 / 12
+        )
+    return variance
 
 
 def _scale_from(mean, variance):

@@ -23,9 +23,9 @@ class Likelihood(nn.Module):
     ----------
     n_features : int
         Number of observed features.
-    min_variance : float
-        Lower bound on any variance the model learns (ignored by models
-        without one).
+    min_variance : float or sequence of float
+        Lower bound on any variance the model learns, for every feature or
+        one per feature (ignored by models without one).
     variance : {"per_point", "per_feature"}
         Whether the variance is a function of z or one per feature (ignored
         by models without one).
@@ -46,7 +46,11 @@ class Likelihood(nn.Module):
     ) -> None:
         super().__init__()
         self.n_features = n_features
-        self.min_variance = min_variance
+        if isinstance(min_variance, int | float):
+            self.min_variance = float(min_variance)
+        else:  # one per feature; follows the model's device and dtype
+            floor = torch.as_tensor(min_variance, dtype=torch.get_default_dtype())
+            self.register_buffer("min_variance", floor, persistent=False)
 
     @property
     def n_outputs(self) -> int:

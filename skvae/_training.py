@@ -27,13 +27,23 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 }
 
 
+# On a plateau the learning rate is divided by this before training goes on.
+LR_DECAY_FACTOR = 3.0
+
+
 @dataclass
 class StoppingRule:
-    """When to stop: patience ``n_iter_no_change`` on improvements above ``tol``."""
+    """When to stop: patience ``n_iter_no_change`` on improvements above ``tol``.
+
+    The first ``lr_plateau_decays`` plateaus do not stop training: the
+    learning rate is divided by :data:`LR_DECAY_FACTOR` (and, with early
+    stopping, training goes on from the best validation epoch's weights).
+    """
 
     tol: float
     n_iter_no_change: int
     early_stopping: bool
+    lr_plateau_decays: int = 0
 
 
 @dataclass
@@ -43,6 +53,7 @@ class History:
     loss_curve: list[float] = field(default_factory=list)
     validation_scores: list[float] = field(default_factory=list)
     epoch_times: list[float] = field(default_factory=list)
+    lr_decay_epochs: list[int] = field(default_factory=list)
     converged: bool = False
     diverged: bool = False
     interrupted: bool = False
@@ -190,8 +201,10 @@ def train(
 
     Stops early when the monitored quantity (validation score with early
     stopping, training loss otherwise) has not improved by more than ``tol``
-    for ``n_iter_no_change`` epochs. With early stopping the weights of the
-    best validation epoch are restored.
+    for ``n_iter_no_change`` epochs, after ``rule.lr_plateau_decays`` such
+    plateaus that divided the learning rate instead. With early stopping the
+    weights of the best validation epoch are restored, at each decay and at
+    the end.
 
     The model never ends on weights that were not seen to give a finite loss.
     An epoch's final weights count as good once a finite loss has been
@@ -244,9 +257,25 @@ def train(
             else:
                 epochs_without_improvement += 1
             monitored_best = max(monitored_best, monitored)
-            if epochs_without_improvement >= rule.n_iter_no_change:
+            if epochs_without_improvement < rule.n_iter_no_change:
+                continue
+            if len(history.lr_decay_epochs) == rule.lr_plateau_decays:
                 history.converged = True
                 break
+            history.lr_decay_epochs.append(epoch)
+            epochs_without_improvement = 0
+            for group in optimizer.param_groups:
+                group["lr"] /= LR_DECAY_FACTOR
+            if rule.early_stopping and best is not None:
+                model.load_state_dict(best.state)
+                good, pending = best, None
+            if verbose:
+                print(
+                    f"Plateau: learning rate divided by {LR_DECAY_FACTOR:g} to "
+                    f"{optimizer.param_groups[0]['lr']:.3g}, going on from the "
+                    f"weights of epoch {good.epoch if pending is None else epoch}.",
+                    flush=True,
+                )
     except KeyboardInterrupt:
         history.interrupted = True
         warnings.warn(
@@ -266,6 +295,33 @@ def train(
     history.kept_epoch = kept.epoch
     model.eval()
     return history
+
+
+def describe_stop(history: History, rule: StoppingRule, max_epochs: int) -> str:
+    """One sentence: why training stopped and which epoch's weights were kept."""
+    n_epochs = len(history.loss_curve)
+    kept = f"kept the weights of epoch {history.kept_epoch}"
+    if history.validation_scores and history.kept_epoch > 0:
+        score = history.validation_scores[history.kept_epoch - 1]
+        kept += f" (validation score {score:.4f})"
+    if history.diverged:
+        reason = "the loss or the weights became NaN or infinite"
+    elif history.interrupted:
+        reason = "interrupted by the user"
+    elif history.converged:
+        monitored = (
+            "the validation score" if rule.early_stopping else "the training loss"
+        )
+        reason = (
+            f"{monitored} did not improve by more than tol={rule.tol:g} for "
+            f"n_iter_no_change={rule.n_iter_no_change} epochs"
+        )
+        if history.lr_decay_epochs:
+            n_decays = len(history.lr_decay_epochs)
+            reason += f", after {n_decays} learning-rate decay(s)"
+    else:
+        reason = f"reached max_iter={max_epochs} before the stopping rule was met"
+    return f"Stopped after epoch {n_epochs}: {reason}; {kept}."
 
 
 def _report(epoch: int, max_epochs: int, history: History) -> None:

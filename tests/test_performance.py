@@ -13,6 +13,8 @@ from conftest import quiet_fit
 
 from skvae import VAETransformer
 
+ONE_DRAW = {"objective": "elbo", "n_mc_samples": 1}
+
 
 @pytest.fixture
 def torch_threads():
@@ -25,9 +27,13 @@ def torch_threads():
 @pytest.mark.parametrize(
     "n_features, params",
     [
-        (None, {}),  # digits, 2 latent dimensions
-        (None, {"n_components": 5}),  # a head with 5 outputs
-        (6, {"n_components": 3, "hidden_layer_sizes": (16,)}),  # narrow output
+        # digits, 2 latent dimensions; 5, a head with 5 outputs. MKL also
+        # splits products between threads when an inner dimension passes
+        # about 512 in float32 (5 draws x 128 rows in a weight's gradient) or
+        # 256 in float64 (scoring), so these keep 0.1's layers and one draw.
+        (None, {**ONE_DRAW, "hidden_layer_sizes": (128, 64)}),
+        (None, {**ONE_DRAW, "hidden_layer_sizes": (128, 64), "n_components": 5}),
+        (6, {**ONE_DRAW, "n_components": 3, "hidden_layer_sizes": (16,)}),
     ],
 )
 def test_fit_is_identical_for_any_thread_count(
@@ -122,7 +128,8 @@ def test_minibatches_have_near_equal_sizes(monkeypatch):
 
     monkeypatch.setattr(VAETransformer, "_minibatch_reader", recording_reader)
     X = np.random.RandomState(0).normal(size=(263, 3))
-    quiet_fit(VAETransformer(batch_size=128, max_iter=1, random_state=0), X)
+    vae = VAETransformer(batch_size=128, max_iter=1, early_stopping=False)
+    quiet_fit(vae.set_params(random_state=0), X)
     # The epoch's three minibatches (a fourth read re-checks the final
     # weights on the first minibatch).
     assert sorted(sizes[:3]) == [87, 88, 88]  # not [128, 128, 7]
@@ -132,10 +139,13 @@ def test_fit_makes_no_copy_of_float32_input(torch_threads):
     # tracemalloc sees NumPy's allocations: a float64 conversion, a
     # standardised or a shuffled copy of X would each cost >= X.nbytes. What
     # fit may allocate: index arrays (the training rows and each epoch's
-    # shuffled order, 8 bytes per row each) and bounded blocks.
+    # shuffled order, 8 bytes per row each) and bounded blocks. (Early
+    # stopping adds the validation rows' scoring, in float64 blocks of at most
+    # _INFERENCE_BLOCK_NUMBERS numbers: bounded, but above this budget.)
     torch_threads(1)
     X = np.random.RandomState(0).normal(size=(100_000, 20)).astype(np.float32)
-    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=1, early_stopping=False)
+    vae.set_params(random_state=0)
     quiet_fit(vae, X[:500])  # first-call allocations (imports, caches)
     tracemalloc.start()
     try:

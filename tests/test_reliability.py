@@ -177,6 +177,7 @@ def test_early_stopping_keeps_the_best_validation_weights():
         max_iter=60,
         early_stopping=True,
         n_iter_no_change=5,
+        lr_plateau_decays=0,
         hidden_layer_sizes=(32,),
     )
     best_epoch = int(np.argmax(vae.validation_scores_))

@@ -53,6 +53,40 @@ def test_early_stopping_restores_the_best_validation_epoch():
         torch.testing.assert_close(value, states[1][name])  # epoch 2 was best
 
 
+def test_plateau_divides_the_learning_rate_and_restarts_from_the_best_epoch():
+    model, optimizer, data = _setup()
+    # Epoch 2 is best; epochs 3-4 plateau (patience 2), so the learning rate
+    # is divided and epoch 5 starts from epoch 2's weights. Epoch 6 improves,
+    # 7-8 plateau again: with one decay allowed, training stops there.
+    scores = iter([1.0, 5.0, 2.0, 3.0, 4.0, 6.0, 5.5, 5.0, 9.0])
+    states, learning_rates = [], []
+
+    def validation_score():
+        states.append(copy.deepcopy(model.state_dict()))
+        learning_rates.append(optimizer.param_groups[0]["lr"])
+        return next(scores)
+
+    starts = []
+    original_load = model.load_state_dict
+
+    def recording_load(state, *args, **kwargs):
+        starts.append(copy.deepcopy(state))
+        return original_load(state, *args, **kwargs)
+
+    model.load_state_dict = recording_load
+    rule = StoppingRule(
+        0.0, n_iter_no_change=2, early_stopping=True, lr_plateau_decays=1
+    )
+    history = _train(model, optimizer, lambda: [data], validation_score, rule, 20)
+    assert history.converged and len(history.loss_curve) == 8
+    assert history.lr_decay_epochs == [4]
+    assert learning_rates == [1e-2] * 4 + [pytest.approx(1e-2 / 3)] * 4
+    for name, value in starts[0].items():  # the restart, from epoch 2
+        torch.testing.assert_close(value, states[1][name])
+    for name, value in model.state_dict().items():  # the end, at epoch 6
+        torch.testing.assert_close(value, states[5][name])
+
+
 def test_divergence_restores_the_last_finite_epoch():
     model, optimizer, data = _setup()
     poisoned = torch.full_like(data, float("nan"))
