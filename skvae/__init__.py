@@ -10,6 +10,6 @@ fitted VAE with scikit-learn's outlier-detector API.
 from ._estimator import VAETransformer
 from ._outlier import VAEOutlierDetector
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["VAEOutlierDetector", "VAETransformer", "__version__"]

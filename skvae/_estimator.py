@@ -313,6 +313,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     epoch_times_ : list of float
         Wall-clock seconds of each epoch.
 
+    lr_decay_epochs_ : list of int
+        Epochs after which a plateau divided the learning rate by 3 (see
+        ``lr_plateau_decays``), counted like ``n_iter_``.
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -990,7 +994,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self.n_iter_ = 0
             self.loss_curve_ = []
             self.epoch_times_ = []
+            self.lr_decay_epochs_ = []
             self.validation_scores_ = [] if early_stopping else None
+        self.lr_decay_epochs_ += [self.n_iter_ + e for e in history.lr_decay_epochs]
         self.n_iter_ += len(history.loss_curve)
         self.loss_curve_ += history.loss_curve
         self.epoch_times_ += history.epoch_times
@@ -1075,6 +1081,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             if "variance_floor_" not in state:
                 floor = architecture["min_variance"]
                 state["variance_floor_"] = floor * state["input_scale_"] ** 2
+            state.setdefault("lr_decay_epochs_", [])
         # Other parameters added after the pickle was written take their defaults.
         for name, parameter in inspect.signature(type(self)).parameters.items():
             state.setdefault(name, parameter.default)

@@ -300,6 +300,10 @@ def test_verbose_says_why_training_stopped_and_which_weights_were_kept(
     )
     decays = [line for line in lines if line.startswith("Plateau")]
     assert len(decays) == 1 and "divided by 3 to 0.0167" in decays[0]
+    # The decay went on from the best epoch seen before it.
+    (decay_epoch,) = vae.lr_decay_epochs_
+    best_before = int(np.argmax(vae.validation_scores_[:decay_epoch])) + 1
+    assert decays[0].endswith(f"going on from the weights of epoch {best_before}.")
 
 
 # ------------------------------------------------------------- conventions

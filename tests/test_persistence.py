@@ -1,7 +1,7 @@
 """Models saved by released versions keep loading and scoring the same.
 
 Compatibility promise: a model pickled (``pickle`` or ``joblib``) by skvae
-0.1.x loads in every later 0.1.x release and gives the same ``transform``,
+0.1.x loads in every later release and gives the same ``transform``,
 ``inverse_transform``, ``score_samples`` and seeded ``sample`` output. The
 fixtures in tests/fixtures/ were written by tests/fixtures/make_fixture.py.
 """
