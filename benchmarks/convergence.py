@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import VarianceThreshold
 from sklearn.model_selection import GridSearchCV
 
 from skvae import VAETransformer
@@ -77,7 +78,15 @@ def main():
         ).fit(X),
     ]
     warned = sum(counting_warnings(step)[1] for step in snippet)
-    print(f"README 'Use' snippet (16 fits): {warned} ConvergenceWarning(s)")
+    print(f"README 'Use' snippet (17 fits): {warned} ConvergenceWarning(s)")
+    X = VarianceThreshold().fit_transform(X)
+    tuning = GridSearchCV(
+        VAETransformer(random_state=0),
+        {"n_components": [2, 5, 10], "beta": [0.5, 1.0, 2.0]},
+        cv=3,
+    )
+    warned = counting_warnings(lambda: tuning.fit(X))[1]
+    print(f"tuning page's grid search (28 fits): {warned} ConvergenceWarning(s)")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,17 @@ def score_with_provenance(estimator, X, y=None):
 
 def make_search(max_iter, n_jobs):
     return GridSearchCV(
-        VAETransformer(max_iter=max_iter, early_stopping=True, random_state=0),
+        # skvae 0.1's network and objective, which the recorded runs used.
+        VAETransformer(
+            hidden_layer_sizes=(128, 64),
+            learning_rate=1e-3,
+            objective="elbo",
+            n_mc_samples=1,
+            lr_plateau_decays=0,
+            max_iter=max_iter,
+            early_stopping=True,
+            random_state=0,
+        ),
         PARAM_GRID,
         cv=CV,
         scoring=score_with_provenance,

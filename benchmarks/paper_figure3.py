@@ -122,6 +122,8 @@ def main():
             activation="tanh",
             likelihood="bernoulli",
             init_scale=0.01,
+            objective="elbo",  # the paper's estimator B: analytic KL, L = 1
+            n_mc_samples=1,
             solver="adagrad",
             learning_rate=0.02,
             batch_size=100,

@@ -359,6 +359,9 @@ def main():
             learning_rate=LEARNING_RATE,
             max_iter=epochs,
             n_iter_no_change=epochs + 1,
+            early_stopping=False,
+            objective="elbo",  # the plain loop's one-draw ELBO
+            n_mc_samples=1,
             precision=precision,
             random_state=0,
         )

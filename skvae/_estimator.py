@@ -233,11 +233,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Torch's intra-op threads during ``fit``, ``partial_fit`` and
         inference; the caller's setting is restored afterwards. None lets
         the estimator choose: the count set through ``torch.set_num_threads``
-        or ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` when the user set one;
-        otherwise one thread for a network whose training step is too small
-        to share, below about 2e7 multiply-adds (e.g. ``batch_size=128``
-        rows of 100 features through ``(256, 128)`` layers), and torch's
-        default count for larger ones; inference uses the same count. A
+        (after skvae was imported) or ``OMP_NUM_THREADS`` /
+        ``MKL_NUM_THREADS`` when the user set one;
+        otherwise one thread for a network whose training step has fewer
+        than 1e8 multiply-adds (rows x draws x weights: the default network
+        on up to about 200 features, or the 784-400-20 MNIST model with one
+        draw), and torch's default count for larger ones; inference uses
+        the same count. A
         thread pool only costs small networks time, and on a machine where
         another process keeps a core busy, several times over: a matrix
         product split over threads waits for the slowest. The choice follows

@@ -182,14 +182,15 @@ def state_from_bytes(blob: bytes) -> dict:
 _TORCH_DEFAULT_THREADS = torch.get_num_threads()
 _THREAD_ENVIRONMENT = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-# Below this many multiply-adds in the forward pass of a minibatch step, a
-# second thread gains little even on an idle machine, and on a machine with
-# a busy core every extra thread costs several times over. Measured with
-# PyTorch 2.13 on a 2-core CPU (MKL), 2 threads against one on an idle
-# machine: 0.94x as fast at 5.6e6 multiply-adds (128 rows through
-# 64-128-64-20 and back), 1.03x at 1.5e7, 1.06x at 1.9e7, 1.34x at 8.5e7 and
-# 1.35x at 8.2e7 (784-400-20, the MNIST model).
-THREADED_MULTIPLY_ADDS = 2e7
+# Below this many multiply-adds in the forward pass of a minibatch step
+# (rows x draws x weights), the estimator keeps torch on one thread. The
+# choice weighs two measured losses (PyTorch 2.13, 2-core CPU, MKL): on an
+# idle machine a second thread gains 1.1x to 1.2x at 4e7 to 5e7 (the default
+# network on breast cancer and digits, 5 draws) and 1.35x at 8e7 (the
+# 784-400-20 MNIST model, one draw); with another process busy on one core
+# the second thread costs 3x to 3.5x. One thread below 1e8 caps the loss of
+# the common small models at about 1.2x, where two threads could cost 3.5x.
+THREADED_MULTIPLY_ADDS = 1e8
 
 
 def multiply_adds(model: torch.nn.Module) -> int:
