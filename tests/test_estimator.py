@@ -24,6 +24,8 @@ from skvae import VAETransformer
 from skvae._torch_utils import row_noise
 
 FAST = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+# A cheaper network and objective, for tests about what surrounds training.
+SMALL = dict(hidden_layer_sizes=(64, 32), objective="elbo", n_mc_samples=1)
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_linear_vae_reaches_factor_analysis_log_likelihood(factor_analysis_data)
 
 def test_importance_sampling_tightens_the_score(digits_split):
     X_train, X_test, _, _ = digits_split
-    vae = quiet_fit(VAETransformer(5, max_iter=30, random_state=0), X_train)
+    vae = quiet_fit(VAETransformer(5, max_iter=30, random_state=0, **SMALL), X_train)
     scores = []
     for n_draws in [1, 10, 100, 1000]:
         scores.append(vae.set_params(n_importance_samples=n_draws).score(X_test[:300]))
@@ -98,15 +100,18 @@ def test_scores_are_in_the_units_of_the_data(small_data):
 
 
 def test_vae_beats_linear_models_on_digits(digits_split):
+    # The digits' pixels are integers. Without the grid's variance floor,
+    # per-point variances shrink onto the pixel levels and held-out rows with
+    # a level seen rarely score below factor analysis (-140 against -133
+    # nats); with it the default VAE is far above both linear models.
     X_train, X_test, _, _ = digits_split
     n_components = 5
     fa = FactorAnalysis(n_components, random_state=0).fit(X_train)
     pca = PCA(n_components).fit(X_train)
-    vae = VAETransformer(n_components, max_iter=100, random_state=0)
-    quiet_fit(vae, X_train)
+    vae = quiet_fit(VAETransformer(n_components, random_state=0), X_train)
     vae_score = vae.score(X_test)
-    assert vae_score > fa.score(X_test) + 5
-    assert vae_score > pca.score(X_test) + 5
+    assert vae_score > fa.score(X_test) + 20
+    assert vae_score > pca.score(X_test) + 20
 
 
 # ------------------------------------------------------------- the methods
@@ -205,7 +210,7 @@ def test_loss_curve_decreases(small_data):
 def test_early_stopping_records_validation_scores(digits_split):
     X_train = digits_split[0]
     vae = VAETransformer(
-        early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0
+        early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0, **SMALL
     )
     quiet_fit(vae, X_train)
     assert vae.n_iter_ < 200
@@ -555,13 +560,3 @@ def test_variance_floor_follows_the_grid_of_integer_features():
     X = np.random.RandomState(0).normal(size=(300, 4)) * [1, 10, 100, 0.1]
     vae = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
     np.testing.assert_allclose(vae.variance_floor_, 1e-3 * X.var(axis=0))
-
-
-def test_integer_data_get_an_honest_held_out_density(digits_split):
-    # Without the grid's floor, per-point variances shrink onto the pixel
-    # levels and held-out rows with a level seen rarely score below factor
-    # analysis (-140 against -133 nats here); with it the VAE is far above.
-    X_train, X_test, _, _ = digits_split
-    vae = quiet_fit(VAETransformer(5, random_state=0), X_train)
-    fa = FactorAnalysis(5, random_state=0).fit(X_train)
-    assert vae.score(X_test) > fa.score(X_test) + 20
