@@ -48,19 +48,7 @@ from sklearn.mixture import GaussianMixture
 from skvae import VAETransformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from defaults_study import data_sets  # noqa: E402
-
-# What VAETransformer() meant in skvae 0.1.
-DEFAULTS_0_1 = dict(
-    decoder_variance="per_feature",
-    hidden_layer_sizes=(128, 64),
-    learning_rate=1e-3,
-    max_iter=200,
-    early_stopping=False,
-    lr_plateau_decays=0,
-    objective="elbo",
-    n_mc_samples=1,
-)
+from defaults_study import DEFAULTS_0_1, data_sets  # noqa: E402
 
 
 def best_gaussian_mixture(X_train, X_test):
