@@ -76,7 +76,7 @@ VARIANCE_TYPES = ("per_point", "per_feature")
 class GaussianLikelihood(Likelihood):
     """Diagonal Gaussian whose variance is a function of z, or one per feature.
 
-    p(x | z) = N(x; m(z), diag v), with the variance v, in order of preference:
+    p(x | z) = N(x; m(z), diag v), where the variance v comes from one of:
 
     - ``variance="per_point"`` (the default): the decoder outputs both the
       mean and the variance of every feature, as functions of z, the Gaussian
