@@ -63,8 +63,8 @@ print(
 # importance-weighted bound with 5 draws, costs about 1.6 times as much),
 # within the same small budget of 60 epochs. With ``early_stopping=True``
 # each fit holds out a tenth of its training rows and keeps the weights of
-# its best epoch; most fits are still
-# improving when the budget runs out and would warn about it, so that
+# its best epoch; most fits are still improving when the budget runs out and
+# would warn about it, so that
 # :class:`~sklearn.exceptions.ConvergenceWarning` is silenced here. For a real
 # search, raise ``max_iter`` and let early stopping end each fit.
 #
