@@ -27,7 +27,7 @@ def make_mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
     """Linear layers between consecutive ``sizes``, each followed by ``activation``.
 
     Layers are created on the ``meta`` device (no memory, no draw from torch's
-    global generator); :func:`initialize_parameters` materialises them.
+    global generator); :func:`build_vae` materialises them.
     """
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):

@@ -6,6 +6,7 @@ or ``SKVAE_RUN_GALLERY`` is set, as in CI; elsewhere the pages are built
 without running them.
 """
 
+import importlib
 import os
 import subprocess
 import sys
@@ -16,14 +17,16 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("module", ["sphinx", "numpydoc", "sphinx_gallery"])
+@pytest.mark.parametrize(
+    "module", ["sphinx", "numpydoc", "sphinx_gallery", "matplotlib"]
+)
 def test_docs_dependencies_are_installed(module):
-    pytest.importorskip(module)
+    # The README's test command installs the docs extra: a missing package
+    # is a broken set-up, not a reason to skip the build.
+    importlib.import_module(module)
 
 
 def test_docs_build_without_warnings(tmp_path):
-    for module in ("sphinx", "numpydoc", "sphinx_gallery", "matplotlib"):
-        pytest.importorskip(module)
     html, doctrees = tmp_path / "html", tmp_path / "doctrees"
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-q"]
     command += ["-b", "html", "-d", str(doctrees), str(DOCS), str(html)]
