@@ -10,6 +10,11 @@ fitted VAE with scikit-learn's outlier-detector API.
 from ._estimator import VAETransformer
 from ._outlier import VAEOutlierDetector
 
+# The public classes belong to the package's namespace: pickles, skops and
+# MLflow then name them skvae.VAETransformer, not a private module.
+VAETransformer.__module__ = __name__
+VAEOutlierDetector.__module__ = __name__
+
 __version__ = "0.2.0"
 
 __all__ = ["VAEOutlierDetector", "VAETransformer", "__version__"]

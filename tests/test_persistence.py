@@ -36,3 +36,16 @@ def test_saved_model_loads_and_scores_the_same(path):
     )
     np.testing.assert_allclose(vae.sample(5)[0], expected["sample"], rtol=1e-10)
     vae.partial_fit(X)  # and it can keep training
+
+
+@pytest.mark.parametrize("name", ["VAETransformer", "VAEOutlierDetector"])
+def test_public_classes_pickle_under_the_package_name(name):
+    import pickle
+
+    import skvae
+
+    cls = getattr(skvae, name)
+    assert cls.__module__ == "skvae"
+    payload = pickle.dumps(cls())
+    assert b"skvae._" not in payload
+    assert type(pickle.loads(payload)) is cls
