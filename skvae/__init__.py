@@ -4,7 +4,9 @@ The package offers :class:`VAETransformer`, Kingma & Welling's Auto-Encoding
 Variational Bayes on a PyTorch core, with the scikit-learn API: fit,
 transform, inverse_transform, sample, score_samples and score; and
 :class:`VAEOutlierDetector`, which scores rows by their likelihood under a
-fitted VAE with scikit-learn's outlier-detector API.
+fitted VAE with scikit-learn's outlier-detector API. Where PyOD is
+installed, :class:`PyODVAEDetector` offers the same detector with PyOD's
+conventions.
 """
 
 from ._estimator import VAETransformer
@@ -17,4 +19,21 @@ VAEOutlierDetector.__module__ = __name__
 
 __version__ = "0.2.0"
 
+# PyODVAEDetector (below) is public too, but left out of __all__ so that a
+# star import works without PyOD.
 __all__ = ["VAEOutlierDetector", "VAETransformer", "__version__"]
+
+
+def __getattr__(name):
+    # PyODVAEDetector subclasses PyOD's BaseDetector, so it is imported only
+    # when asked for: skvae itself does not need PyOD.
+    if name == "PyODVAEDetector":
+        try:
+            from ._pyod import PyODVAEDetector
+        except ImportError as error:
+            raise ImportError(
+                "skvae.PyODVAEDetector needs the pyod package: pip install pyod"
+            ) from error
+        PyODVAEDetector.__module__ = __name__
+        return PyODVAEDetector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
