@@ -45,8 +45,9 @@ from skvae import VAETransformer
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
-from conftest import make_factor_analysis_data  # noqa: E402
 from outliers import DEVELOPMENT_SETS  # noqa: E402
+
+from conftest import make_factor_analysis_data  # noqa: E402
 
 # What VAETransformer() meant in skvae 0.1.
 DEFAULTS_0_1 = dict(

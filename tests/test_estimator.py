@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import quiet_fit
 from scipy import stats
 from sklearn.base import clone
 from sklearn.decomposition import PCA, FactorAnalysis
@@ -20,6 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
+from conftest import quiet_fit
 from skvae import VAETransformer
 from skvae._torch_utils import row_noise
 

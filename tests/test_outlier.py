@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import quiet_fit
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -14,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import quiet_fit
 from skvae import VAEOutlierDetector, VAETransformer
 from skvae._outlier import _DEFAULT_VAE, _offset
 

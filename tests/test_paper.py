@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import quiet_fit
 from sklearn.datasets import load_digits
 
+from conftest import quiet_fit
 from skvae import VAETransformer
 
 

@@ -9,8 +9,8 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from conftest import quiet_fit
 
+from conftest import quiet_fit
 from skvae import VAETransformer
 
 ONE_DRAW = {"objective": "elbo", "n_mc_samples": 1}
