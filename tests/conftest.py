@@ -14,6 +14,8 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.feature_selection import VarianceThreshold  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
+from skvae import VAETransformer  # noqa: E402
+
 
 def quiet_fit(estimator, X, y=None):
     """Fit, silencing the ConvergenceWarning of deliberately short runs."""
@@ -32,6 +34,54 @@ def make_factor_analysis_data(n_samples, n_features=8, n_factors=2, seed=0):
     z = rng.normal(size=(n_samples, n_factors))
     X = z @ loadings + noise_std * rng.normal(size=(n_samples, n_features))
     return (X * scale + offset).astype(np.float64)
+
+
+# The model these tests were written for: skvae 0.1's per-feature variance
+# and a fixed 60 epochs (the detector's own default VAE pins the same).
+SMALL_VAE = VAETransformer(
+    n_components=2,
+    hidden_layer_sizes=(32,),
+    decoder_variance="per_feature",
+    max_iter=60,
+    learning_rate=1e-2,
+    early_stopping=False,
+    lr_plateau_decays=0,
+    objective="elbo",
+    n_mc_samples=1,
+)
+
+
+def make_planted_outliers(n_inliers=500, n_outliers=25, seed=0):
+    """Inliers near a curved 2-D surface in 6-D; outliers off it, inside its range.
+
+    Each outlier takes every feature from a different random inlier, so its
+    marginals look normal and only the joint structure gives it away.
+    """
+    rng = np.random.RandomState(seed)
+    z = rng.normal(size=(n_inliers, 2))
+    X = np.column_stack(
+        [
+            z[:, 0],
+            z[:, 1],
+            z[:, 0] ** 2,
+            np.sin(2 * z[:, 1]),
+            z[:, 0] * z[:, 1],
+            z.sum(1),
+        ]
+    )
+    X += 0.05 * rng.normal(size=X.shape)
+    donors = rng.randint(n_inliers, size=(n_outliers, X.shape[1]))
+    outliers = X[donors, np.arange(X.shape[1])]
+    X = np.vstack([X, outliers]) * [1.0, 10.0, 0.1, 3.0, 1.0, 100.0]
+    y = np.r_[np.zeros(n_inliers, int), np.ones(n_outliers, int)]
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Planted outliers (see make_planted_outliers), fresh for each module."""
+    return make_planted_outliers()
 
 
 @pytest.fixture(scope="session")

@@ -13,24 +13,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import quiet_fit
+from conftest import SMALL_VAE, make_planted_outliers, quiet_fit
 from skvae import VAEOutlierDetector, VAETransformer
 from skvae._outlier import _DEFAULT_VAE, _offset
 
 STATISTICS = ["importance_weighted", "elbo", "reconstruction", "reconstruction_error"]
-# The model these tests were written for: skvae 0.1's per-feature variance
-# and a fixed 60 epochs (the detector's own default VAE pins the same).
-SMALL_VAE = VAETransformer(
-    n_components=2,
-    hidden_layer_sizes=(32,),
-    decoder_variance="per_feature",
-    max_iter=60,
-    learning_rate=1e-2,
-    early_stopping=False,
-    lr_plateau_decays=0,
-    objective="elbo",
-    n_mc_samples=1,
-)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -41,38 +28,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n_threads)
-
-
-def make_planted_outliers(n_inliers=500, n_outliers=25, seed=0):
-    """Inliers near a curved 2-D surface in 6-D; outliers off it, inside its range.
-
-    Each outlier takes every feature from a different random inlier, so its
-    marginals look normal and only the joint structure gives it away.
-    """
-    rng = np.random.RandomState(seed)
-    z = rng.normal(size=(n_inliers, 2))
-    X = np.column_stack(
-        [
-            z[:, 0],
-            z[:, 1],
-            z[:, 0] ** 2,
-            np.sin(2 * z[:, 1]),
-            z[:, 0] * z[:, 1],
-            z.sum(1),
-        ]
-    )
-    X += 0.05 * rng.normal(size=X.shape)
-    donors = rng.randint(n_inliers, size=(n_outliers, X.shape[1]))
-    outliers = X[donors, np.arange(X.shape[1])]
-    X = np.vstack([X, outliers]) * [1.0, 10.0, 0.1, 3.0, 1.0, 100.0]
-    y = np.r_[np.zeros(n_inliers, int), np.ones(n_outliers, int)]
-    order = rng.permutation(len(y))
-    return X[order], y[order]
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return make_planted_outliers()
 
 
 @pytest.fixture(scope="module")

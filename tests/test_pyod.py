@@ -9,14 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 pytest.importorskip("pyod")
 
-from test_outlier import SMALL_VAE, make_planted_outliers  # noqa: E402
-
+from conftest import SMALL_VAE  # noqa: E402
 from skvae import PyODVAEDetector, VAEOutlierDetector  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return make_planted_outliers()
 
 
 @pytest.fixture(scope="module")
