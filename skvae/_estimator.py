@@ -711,7 +711,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           reconstruction probability of An & Cho (2015) on the log scale;
         - 'reconstruction_error': squared error between the standardised row
           and the decoder mean at the posterior mean (no draws; not a
-          log-density, so neither the Jacobian nor the sign is adjusted).
+          log-density, so neither the Jacobian nor the sign is adjusted);
+        - 'latent_energy': ||E[z|x]||^2 / 2, minus the log prior density of
+          the row's code up to a constant (no draws; not adjusted either).
 
         Log-densities are in nats in the units of X. Draws are keyed by row,
         as in :meth:`score_samples`.
@@ -722,6 +724,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         n_components = self._n_features_out
 
         def compute(x, rows):
+            if statistic == "latent_energy":
+                mean, _ = model.encode(x)
+                return 0.5 * mean.square().sum(-1)[:, None]
             if statistic == "reconstruction_error":
                 mean, _ = model.encode(x)
                 reconstruction = model.likelihood.mean(model.decode(mean))
@@ -737,7 +742,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             return expected_log_lik[:, None]
 
         values = self._map_rows(X, compute, model, device, n_draws=n_draws)[:, 0]
-        if statistic == "reconstruction_error":
+        if statistic in ("reconstruction_error", "latent_energy"):
             return values
         # Rows so far from the data that float64 overflows (inf - inf) have
         # zero density in the limit: report -inf rather than NaN.

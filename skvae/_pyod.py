@@ -33,8 +33,8 @@ class PyODVAEDetector(BaseDetector):
     vae : VAETransformer or None, default=None
         The VAE to fit (cloned); None uses ``VAEOutlierDetector``'s default.
 
-    statistic : {'elbo', 'importance_weighted', 'reconstruction', \
-            'reconstruction_error'}, default='elbo'
+    statistic : {'elbo_latent', 'elbo', 'importance_weighted', \
+            'reconstruction', 'reconstruction_error'}, default='elbo_latent'
         The per-row statistic of :class:`skvae.VAEOutlierDetector`.
 
     contamination : float in (0, 0.5], default=0.1
@@ -82,7 +82,7 @@ class PyODVAEDetector(BaseDetector):
     """
 
     def __init__(
-        self, vae=None, statistic="elbo", contamination=0.1, random_state=None
+        self, vae=None, statistic="elbo_latent", contamination=0.1, random_state=None
     ):
         super().__init__(contamination=contamination)
         self.vae = vae
@@ -125,7 +125,8 @@ class PyODVAEDetector(BaseDetector):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            The negative of the VAE statistic, in nats.
+            The negative of the VAE statistic (in nats, or in interquartile
+            ranges of the training scores for 'elbo_latent').
         """
         check_is_fitted(self, "detector_")
         return -self.detector_.score_samples(X)

@@ -17,7 +17,13 @@ from conftest import SMALL_VAE, make_planted_outliers, quiet_fit
 from skvae import VAEOutlierDetector, VAETransformer
 from skvae._outlier import _DEFAULT_VAE, _offset
 
-STATISTICS = ["importance_weighted", "elbo", "reconstruction", "reconstruction_error"]
+STATISTICS = [
+    "elbo_latent",
+    "elbo",
+    "importance_weighted",
+    "reconstruction",
+    "reconstruction_error",
+]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -81,11 +87,47 @@ def test_sign_conventions(fitted, planted):
     np.testing.assert_array_equal(fitted.predict(X), np.where(decision < 0, -1, 1))
 
 
-def test_default_statistic_is_the_elbo(fitted, planted):
+def test_latent_energy_is_half_the_squared_norm_of_the_code(fitted, planted):
     X, _ = planted
     vae = fitted.vae_
-    elbo = vae._row_statistic(X, "elbo", vae.n_importance_samples)
-    np.testing.assert_allclose(fitted.score_samples(X), elbo)
+    code = vae.transform(X)
+    np.testing.assert_allclose(
+        vae._row_statistic(X, "latent_energy", 1), 0.5 * np.sum(code**2, axis=1)
+    )
+
+
+def test_default_statistic_combines_elbo_and_latent_energy(fitted, planted):
+    """Each part standardised by its training median and IQR, the code's at 1/4."""
+    X, _ = planted
+    X_new = X[::7] + 0.3
+    vae = fitted.vae_
+    parts = []
+    for data in (X, X_new):
+        elbo = vae._row_statistic(data, "elbo", vae.n_importance_samples)
+        parts.append((elbo, 0.5 * np.sum(vae.transform(data) ** 2, axis=1)))
+    expected = 0.0
+    for (train, new), weight in zip(
+        zip(*parts, strict=True), [1.0, -0.25], strict=True
+    ):
+        q1, median, q3 = np.percentile(train, [25, 50, 75])
+        expected = expected + weight * (new - median) / (q3 - q1)
+    np.testing.assert_allclose(fitted.score_samples(X_new), expected)
+
+
+def test_statistic_can_be_changed_after_fit(planted):
+    """fit stores what every statistic needs: set_params(statistic=...) then
+    score_samples gives what fitting with that statistic gives."""
+    X, _ = planted
+    fitted = {
+        statistic: quiet_fit(
+            VAEOutlierDetector(vae=SMALL_VAE, statistic=statistic, random_state=0), X
+        )
+        for statistic in ("elbo", "elbo_latent")
+    }
+    switched = fitted["elbo"].set_params(statistic="elbo_latent")
+    np.testing.assert_allclose(
+        switched.score_samples(X), fitted["elbo_latent"].score_samples(X)
+    )
 
 
 def test_importance_weighted_score_is_the_vae_log_likelihood(planted):
