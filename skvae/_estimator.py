@@ -95,7 +95,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             'identity'}, default='relu'
         Non-linearity after each hidden layer.
 
-    likelihood : {'gaussian', 'gaussian_sigmoid', 'bernoulli'}, \
+    likelihood : {'gaussian', 'gaussian_sigmoid', 'bernoulli', 'poisson'}, \
             default='gaussian'
         Observation model p(x | z).
 
@@ -108,6 +108,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           standardised (the Frey Face decoder of Kingma & Welling, 2013).
         - 'bernoulli': independent Bernoulli per feature; ``X`` must lie in
           [0, 1] (binary data, or grey levels scaled to [0, 1]).
+        - 'poisson': independent Poisson counts per feature, with rates
+          from the decoder; ``X`` must hold non-negative integers, used as
+          given, and the encoder reads ``log1p(X)``. Log-likelihoods are
+          exact log-probabilities of the counts, in nats.
 
     decoder_variance : {'per_point', 'per_feature'}, default='per_point'
         Where the Gaussian likelihoods' variance comes from.
@@ -767,17 +771,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
         )
-        support = LIKELIHOODS[self.likelihood].support
-        if support is not None and X.size:
-            low, high = support
-            if X.min() < low or X.max() > high:
-                raise ValueError(
-                    f"likelihood={self.likelihood!r} requires every value of X to "
-                    f"lie in [{low:g}, {high:g}]; got values in "
-                    f"[{X.min():g}, {X.max():g}]. Rescale X, e.g. with "
-                    "MinMaxScaler(clip=True) so unseen rows stay in range, or use "
-                    "likelihood='gaussian'."
-                )
+        LIKELIHOODS[self.likelihood].check_data(X, self.likelihood)
         return X
 
     def _hidden_sizes(self):

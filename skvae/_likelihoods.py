@@ -1,14 +1,19 @@
 """Observation models p(x | z): one class per likelihood.
 
 Each class turns the decoder's raw output into a log-density, a mean and a
-sample. A likelihood's formula lives in its class and nowhere else; the
-estimator looks classes up in :data:`LIKELIHOODS` by name.
+sample, checks the data it accepts and says what the encoder sees. A
+likelihood's formula lives in its class and nowhere else; the estimator looks
+classes up in :data:`LIKELIHOODS` by name, so a new likelihood is one class
+and one registry entry.
 """
 
 from __future__ import annotations
 
+import abc
 import math
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -16,8 +21,12 @@ from torch.nn import functional as F
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-class Likelihood(nn.Module):
+class Likelihood(nn.Module, metaclass=abc.ABCMeta):
     """Base class of an observation model.
+
+    Subclasses implement :meth:`log_prob_terms`, :meth:`mean` and
+    :meth:`sample` (abstract: a class missing one cannot be instantiated) and
+    may override :meth:`check_data` and :meth:`encoder_input`.
 
     Parameters
     ----------
@@ -57,17 +66,41 @@ class Likelihood(nn.Module):
         """Width of the decoder output this model reads (one per feature here)."""
         return self.n_features
 
+    @classmethod
+    def check_data(cls, X, name: str) -> None:
+        """Raise ValueError, naming the likelihood ``name``, if X is not data
+        this model describes. By default: every value within ``support``."""
+        if cls.support is None or not X.size:
+            return
+        low, high = cls.support
+        if X.min() < low or X.max() > high:
+            raise ValueError(
+                f"likelihood={name!r} requires every value of X to "
+                f"lie in [{low:g}, {high:g}]; got values in "
+                f"[{X.min():g}, {X.max():g}]. Rescale X, e.g. with "
+                "MinMaxScaler(clip=True) so unseen rows stay in range, or use "
+                "likelihood='gaussian'."
+            )
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the encoder reads of a row (the row itself by default)."""
+        return x
+
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """log p(x | z) summed over features: (..., n_features) -> (...)."""
-        raise NotImplementedError
+        return self.log_prob_terms(x, output).sum(-1)
 
+    @abc.abstractmethod
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        """log p(x_j | z) of each feature: (..., n_features)."""
+
+    @abc.abstractmethod
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         """E[x | z] from the decoder output, in the model's units."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Draw x ~ p(x | z) from the decoder output."""
-        raise NotImplementedError
 
 
 VARIANCE_TYPES = ("per_point", "per_feature")
@@ -128,10 +161,10 @@ class GaussianLikelihood(Likelihood):
         raw = output[..., self.n_features :]
         return self.min_variance + F.softplus(raw + self.variance_offset)
 
-    def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         variance = self.variance(output)
         squared_error = (x - self.mean(output)).square() / variance
-        return -0.5 * (squared_error + torch.log(variance) + _LOG_2PI).sum(-1)
+        return -0.5 * (squared_error + torch.log(variance) + _LOG_2PI)
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return self.location(output)
@@ -174,9 +207,9 @@ class BernoulliLikelihood(Likelihood):
     standardizes_input = False
     support = (0.0, 1.0)
 
-    def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         x = x.expand_as(output)
-        return -F.binary_cross_entropy_with_logits(output, x, reduction="none").sum(-1)
+        return -F.binary_cross_entropy_with_logits(output, x, reduction="none")
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(output)
@@ -185,8 +218,58 @@ class BernoulliLikelihood(Likelihood):
         return torch.bernoulli(torch.sigmoid(output), generator=generator)
 
 
+class PoissonLikelihood(Likelihood):
+    """Independent Poisson counts per feature, with rates from the decoder.
+
+    p(x_j | z) = rate_j^x_j exp(-rate_j) / x_j!, with rate = softplus(o(z))
+    for the decoder output o(z) (softplus rather than exp keeps large rates
+    from overflowing). log p(x) is the exact log-probability of the counts,
+    in nats. Data must be non-negative integers; the encoder reads
+    ``log1p(x)``, which keeps large counts from dominating its input.
+    """
+
+    standardizes_input = False
+    support = (0.0, math.inf)
+
+    @classmethod
+    def check_data(cls, X, name: str) -> None:
+        values = X.data if sp.issparse(X) else X  # a sparse matrix's zeros are counts
+        if values.size and (values.min() < 0 or np.any(values != np.round(values))):
+            raise ValueError(
+                f"likelihood={name!r} models counts: every value of X must be a "
+                "non-negative integer; got "
+                + (
+                    f"a negative value ({values.min():g})."
+                    if values.min() < 0
+                    else "non-integer values."
+                )
+                + " Use likelihood='gaussian' for real-valued data."
+            )
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log1p(x)
+
+    def rate(self, output: torch.Tensor) -> torch.Tensor:
+        return F.softplus(output)
+
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        rate = self.rate(output)
+        return torch.xlogy(x, rate) - rate - torch.lgamma(x + 1.0)
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        return self.rate(output)
+
+    def variance(self, output: torch.Tensor) -> torch.Tensor:
+        """Variance per feature, equal to the rate for a Poisson count."""
+        return self.rate(output)
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return torch.poisson(self.rate(output), generator=generator)
+
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "gaussian": GaussianLikelihood,
     "gaussian_sigmoid": GaussianSigmoidLikelihood,
     "bernoulli": BernoulliLikelihood,
+    "poisson": PoissonLikelihood,
 }

@@ -91,7 +91,7 @@ class VAE(nn.Module):
         self.likelihood = likelihood
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.encoder(x)
+        return self.encoder(self.likelihood.encoder_input(x))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)

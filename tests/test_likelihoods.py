@@ -5,11 +5,14 @@ import pytest
 import torch
 from scipy import stats
 
+from skvae import VAETransformer
 from skvae._likelihoods import (
     LIKELIHOODS,
     BernoulliLikelihood,
     GaussianLikelihood,
     GaussianSigmoidLikelihood,
+    Likelihood,
+    PoissonLikelihood,
 )
 
 
@@ -125,3 +128,68 @@ def test_gaussian_sigmoid_log_prob_matches_scipy():
     np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-12)
     assert not likelihood.standardizes_input
     assert likelihood.support == (0.0, 1.0)
+
+
+def test_poisson_log_prob_matches_scipy():
+    rng = np.random.RandomState(3)
+    likelihood = PoissonLikelihood(4, 1e-3)
+    output = rng.normal(scale=2.0, size=(6, 4))
+    rate = np.log1p(np.exp(output))  # softplus
+    x = rng.poisson(rate).astype(float)
+    expected = stats.poisson(rate).logpmf(x)
+    got = likelihood.log_prob_terms(torch.from_numpy(x), torch.from_numpy(output))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(
+        likelihood.log_prob(torch.from_numpy(x), torch.from_numpy(output)).numpy(),
+        expected.sum(axis=1),
+        rtol=1e-10,
+    )
+
+
+def test_poisson_encoder_reads_log1p_of_the_counts():
+    x = torch.tensor([[0.0, 3.0, 100.0]])
+    np.testing.assert_allclose(
+        PoissonLikelihood(3, 1e-3).encoder_input(x).numpy(), np.log1p(x.numpy())
+    )
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[1.0, -1.0]]), "negative value"),
+        (np.array([[1.0, 0.5]]), "non-integer"),
+    ],
+)
+def test_poisson_rejects_what_is_not_a_count(X, message):
+    with pytest.raises(
+        ValueError, match=rf"likelihood='poisson' models counts.*{message}"
+    ):
+        PoissonLikelihood.check_data(X, "poisson")
+    PoissonLikelihood.check_data(np.abs(np.round(X)), "poisson")  # counts pass
+
+
+def test_a_likelihood_missing_a_method_cannot_be_built():
+    class NoSample(Likelihood):
+        def log_prob_terms(self, x, output):
+            return x
+
+        def mean(self, output):
+            return output
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoSample(3, 1e-3)
+
+
+def test_poisson_vae_reaches_the_log_likelihood_of_the_true_counts_model():
+    """Independent Poisson counts: the best model is one rate per feature, whose
+    held-out log-likelihood is known in closed form; the VAE must reach it."""
+    rng = np.random.RandomState(0)
+    rates = np.array([0.5, 2.0, 7.0, 20.0])
+    X_train, X_test = rng.poisson(rates, size=(2000, 4)), rng.poisson(rates, (1000, 4))
+    vae = VAETransformer(
+        n_components=2, hidden_layer_sizes=(16,), likelihood="poisson", random_state=0
+    ).fit(X_train)
+    true_model = stats.poisson(rates).logpmf(X_test).sum(axis=1).mean()
+    assert abs(vae.score(X_test) - true_model) < 0.05
+    with pytest.raises(ValueError, match="non-negative integer"):
+        vae.score(X_test + 0.5)
