@@ -129,13 +129,8 @@ def row_terms(
         mean, log_var = model.encode(x)
         noise = row_noise(rows, 0, n_draws, mean.shape[-1], device, x.dtype)
         z = mean + torch.exp(0.5 * log_var) * noise
-        output = model.decode(z)
-        variance = likelihood.variance(output)
-        per_feature = 0.5 * (
-            (x - likelihood.mean(output)).square() / variance
-            + torch.log(variance)
-            + np.log(2 * np.pi)
-        )  # (draws, rows, features): -log p(x_j | z)
+        # (draws, rows, features): -log p(x_j | z)
+        per_feature = -likelihood.log_prob_terms(x, model.decode(z))
         log_lik = -per_feature.sum(-1)
         kl = kl_to_standard_normal(mean, log_var)
         log_prior = -0.5 * z.square().sum(-1)
