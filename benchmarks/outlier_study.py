@@ -193,7 +193,7 @@ def fit_one(X_train, X_test, params, seed):
         n_draws = params.pop("draws", N_DRAWS)
         vae = VAETransformer(**params, random_state=seed).fit(X_train)
         if refit_fraction:
-            scores = vae._row_statistic(X_train, "elbo", 16)
+            scores = vae.row_statistic(X_train, "elbo", 16)
             keep = scores >= np.quantile(scores, refit_fraction)
             vae = VAETransformer(**params, random_state=seed).fit(X_train[keep])
         result = statistics(

@@ -65,6 +65,15 @@ _MIN_AUTO_VALIDATION_ROWS = 10
 # (rows x draws x widest layer), so memory stays bounded for any n_samples.
 _INFERENCE_BLOCK_NUMBERS = 2**22
 
+# The per-row statistics of VAETransformer.row_statistic.
+ROW_STATISTICS = (
+    "importance_weighted",
+    "elbo",
+    "reconstruction",
+    "reconstruction_error",
+    "latent_energy",
+)
+
 
 class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Variational auto-encoder (AEVB) as a scikit-learn transformer.
@@ -673,7 +682,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Lower-bound estimates of log p(x); higher means more typical.
             Rows so far from the data that float64 overflows get ``-inf``.
         """
-        return self._row_statistic(X, "importance_weighted", self.n_importance_samples)
+        return self.row_statistic(X, "importance_weighted")
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: average log-likelihood per row.
@@ -703,25 +712,63 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _log_jacobian(self):
         return float(np.sum(np.log(self.input_scale_)))
 
-    def _row_statistic(self, X, statistic, n_draws):
-        """One number per row of X, from the fitted model.
+    def row_statistic(self, X, statistic="importance_weighted", n_draws=None):
+        """One number per row of X from the fitted model: a bound or a term of it.
 
-        ``statistic`` is one of
+        The building blocks of :meth:`score_samples` and of
+        :class:`VAEOutlierDetector`'s scores, for users who want another one.
 
-        - 'importance_weighted': the importance-weighted bound on log p(x)
-          with ``n_draws`` draws (what :meth:`score_samples` returns);
-        - 'elbo': the SGVB bound, E_q[log p(x|z)] - KL, with ``n_draws`` draws;
-        - 'reconstruction': E_q[log p(x|z)] with ``n_draws`` draws, the
-          reconstruction probability of An & Cho (2015) on the log scale;
-        - 'reconstruction_error': squared error between the standardised row
-          and the decoder mean at the posterior mean (no draws; not a
-          log-density, so neither the Jacobian nor the sign is adjusted);
-        - 'latent_energy': ||E[z|x]||^2 / 2, minus the log prior density of
-          the row's code up to a constant (no draws; not adjusted either).
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to evaluate.
 
-        Log-densities are in nats in the units of X. Draws are keyed by row,
-        as in :meth:`score_samples`.
+        statistic : {'importance_weighted', 'elbo', 'reconstruction', \
+                'reconstruction_error', 'latent_energy'}, \
+                default='importance_weighted'
+            - 'importance_weighted': the importance-weighted bound on log p(x)
+              (what :meth:`score_samples` returns);
+            - 'elbo': the SGVB bound, E_q[log p(x|z)] - KL(q(z|x) || p(z));
+            - 'reconstruction': E_q[log p(x|z)], the reconstruction
+              probability of An & Cho (2015) on the log scale;
+            - 'reconstruction_error': squared error between the standardised
+              row and the decoder mean at the posterior mean (no draws; not a
+              log-density, so neither the Jacobian nor the sign is adjusted);
+            - 'latent_energy': ||E[z|x]||^2 / 2, minus the log prior density
+              of the row's code up to a constant (no draws; not adjusted
+              either).
+
+        n_draws : int or None, default=None
+            Draws of z per row for the first three; None uses
+            ``n_importance_samples``.
+
+        Returns
+        -------
+        values : ndarray of shape (n_samples,)
+            Log-densities in nats in the units of X (-inf where a row's
+            density underflows). Draws are keyed by row, as in
+            :meth:`score_samples`, so a row's value does not depend on the
+            other rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> X = np.random.RandomState(0).normal(size=(200, 4))
+        >>> vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=5,
+        ...                      random_state=0).fit(X)
+        >>> elbo = vae.row_statistic(X, "elbo")
+        >>> bool(np.all(elbo <= vae.row_statistic(X, "importance_weighted") + 1.0))
+        True
         """
+        if statistic not in ROW_STATISTICS:
+            raise ValueError(
+                f"statistic must be one of {sorted(ROW_STATISTICS)}; got {statistic!r}."
+            )
+        if n_draws is None:
+            n_draws = self.n_importance_samples
+        elif not isinstance(n_draws, Integral) or n_draws < 1:
+            raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         model, device = self._inference_model()

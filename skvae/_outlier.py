@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._estimator import VAETransformer
 
 # The per-row statistics the detector offers: for each, the statistic of
-# VAETransformer._row_statistic it reads and whether that is "higher = more
+# VAETransformer.row_statistic it reads and whether that is "higher = more
 # normal" as it comes. 'elbo_latent' combines two of them (see _combine).
 _STATISTICS = {
     "elbo_latent": None,
@@ -248,8 +248,8 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
             vae.set_params(random_state=self.random_state)
         self.vae_ = vae.fit(X)
         n_draws = self.vae_.n_importance_samples
-        elbo = self.vae_._row_statistic(X, "elbo", n_draws)
-        energy = self.vae_._row_statistic(X, "latent_energy", 1)
+        elbo = self.vae_.row_statistic(X, "elbo", n_draws)
+        energy = self.vae_.row_statistic(X, "latent_energy", 1)
         reference = np.array(
             [_percentile(v, [25.0, 50.0, 75.0]) for v in (elbo, energy)]
         )
@@ -324,9 +324,9 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
         vae = self.vae_
         n_draws = vae.n_importance_samples
         if self.statistic == "elbo_latent":
-            elbo = vae._row_statistic(X, "elbo", n_draws)
-            return self._combine(elbo, vae._row_statistic(X, "latent_energy", 1))
-        values = vae._row_statistic(X, self.statistic, n_draws)
+            elbo = vae.row_statistic(X, "elbo", n_draws)
+            return self._combine(elbo, vae.row_statistic(X, "latent_energy", 1))
+        values = vae.row_statistic(X, self.statistic, n_draws)
         return values if _STATISTICS[self.statistic] else -values
 
     def _combine(self, elbo: np.ndarray, energy: np.ndarray) -> np.ndarray:

@@ -560,3 +560,20 @@ def test_variance_floor_follows_the_grid_of_integer_features():
     X = np.random.RandomState(0).normal(size=(300, 4)) * [1, 10, 100, 0.1]
     vae = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
     np.testing.assert_allclose(vae.variance_floor_, 1e-3 * X.var(axis=0))
+
+
+def test_row_statistic_defaults_and_errors(small_data):
+    vae = quiet_fit(
+        VAETransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0), small_data
+    )
+    np.testing.assert_array_equal(
+        vae.row_statistic(small_data), vae.score_samples(small_data)
+    )
+    np.testing.assert_array_equal(
+        vae.row_statistic(small_data, "elbo"),
+        vae.row_statistic(small_data, "elbo", n_draws=vae.n_importance_samples),
+    )
+    with pytest.raises(ValueError, match="statistic must be one of"):
+        vae.row_statistic(small_data, "likelihood")
+    with pytest.raises(ValueError, match="n_draws must be a positive integer"):
+        vae.row_statistic(small_data, "elbo", n_draws=0)

@@ -92,7 +92,7 @@ def test_latent_energy_is_half_the_squared_norm_of_the_code(fitted, planted):
     vae = fitted.vae_
     code = vae.transform(X)
     np.testing.assert_allclose(
-        vae._row_statistic(X, "latent_energy", 1), 0.5 * np.sum(code**2, axis=1)
+        vae.row_statistic(X, "latent_energy", 1), 0.5 * np.sum(code**2, axis=1)
     )
 
 
@@ -103,7 +103,7 @@ def test_default_statistic_combines_elbo_and_latent_energy(fitted, planted):
     vae = fitted.vae_
     parts = []
     for data in (X, X_new):
-        elbo = vae._row_statistic(data, "elbo", vae.n_importance_samples)
+        elbo = vae.row_statistic(data, "elbo", vae.n_importance_samples)
         parts.append((elbo, 0.5 * np.sum(vae.transform(data) ** 2, axis=1)))
     expected = 0.0
     for (train, new), weight in zip(
@@ -148,7 +148,7 @@ def test_reconstruction_error_is_negated(planted):
         vae=SMALL_VAE, statistic="reconstruction_error", random_state=0
     )
     quiet_fit(detector, X)
-    error = detector.vae_._row_statistic(X, "reconstruction_error", 1)
+    error = detector.vae_.row_statistic(X, "reconstruction_error", 1)
     assert np.all(error >= 0)
     np.testing.assert_allclose(detector.score_samples(X), -error)
 
