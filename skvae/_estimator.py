@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae
-from ._objectives import importance_weighted_bound, sgvb_terms
+from ._objectives import OBJECTIVES, importance_weighted_bound, sgvb_terms
 from ._torch_utils import (
     draw_seed,
     host_view,
@@ -379,7 +379,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
-        "objective": [StrOptions({"auto", "elbo", "iwae"})],
+        "objective": [StrOptions({"auto", *OBJECTIVES})],
         "solver": [StrOptions(set(OPTIMIZERS))],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -807,11 +807,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return self.objective
 
     def _check_objective(self):
-        if self.objective == "iwae" and self.beta != 1:
+        objective = OBJECTIVES.get(self.objective)  # None for 'auto'
+        if objective is not None and not objective.weights_kl and self.beta != 1:
             raise ValueError(
-                "objective='iwae' trains on the importance-weighted bound, which "
-                f"has no KL term for beta to weight; got beta={self.beta!r}. Use "
-                "beta=1.0, or objective='elbo' for a beta-VAE."
+                f"objective={self.objective!r} has no KL term for beta to "
+                f"weight; got beta={self.beta!r}. Use beta=1.0, or "
+                "objective='elbo' for a beta-VAE."
             )
 
     def _validate_input(self, X, reset):
@@ -914,17 +915,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             seed = draw_seed(rng)
             n_components = self._n_features_out
 
-            # The bound trained on: the ELBO (one draw, analytic KL) or the
-            # importance-weighted bound with the training's K draws.
-            iwae = self._training_objective() == "iwae"
-            n_draws = self.n_mc_samples if iwae else 1
+            # The bound trained on (with beta = 1), with the objective's draws.
+            objective = OBJECTIVES[self._training_objective()]
+            n_draws = objective.validation_draws(self.n_mc_samples)
 
             def lower_bound(x, rows):
                 noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
-                if iwae:
-                    return importance_weighted_bound(self.module_, x, noise)[:, None]
-                expected_log_lik, kl = sgvb_terms(self.module_, x, noise)
-                return (expected_log_lik - kl)[:, None]
+                return objective.bound(self.module_, x, noise, 1.0)[:, None]
 
             def validation_score():
                 self.module_.eval()

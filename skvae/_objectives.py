@@ -2,11 +2,17 @@
 
 Notation: x is (batch, n_features), z is (batch, latent) or, with several
 draws per row, (draws, batch, latent).
+
+:data:`OBJECTIVES` maps each training objective's name to an
+:class:`Objective`; training, validation and the estimator's checks all
+read it, so a new objective is one function and one entry here.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -60,3 +66,44 @@ def importance_weighted_bound(
     log_lik = model.likelihood.log_prob(x, model.decode(z))  # (draws, batch)
     log_weights = log_lik + log_prior - log_posterior
     return torch.logsumexp(log_weights, dim=0) - math.log(noise.shape[0])
+
+
+def beta_elbo(model: VAE, x: torch.Tensor, noise: torch.Tensor, beta: float):
+    """The SGVB bound per row with the KL term weighted by ``beta``."""
+    expected_log_lik, kl = sgvb_terms(model, x, noise)
+    return expected_log_lik - beta * kl
+
+
+def iwae(model: VAE, x: torch.Tensor, noise: torch.Tensor, beta: float):
+    """The importance-weighted bound per row (``beta`` must be 1)."""
+    return importance_weighted_bound(model, x, noise)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A training objective: a per-row lower bound and how to monitor it.
+
+    Attributes
+    ----------
+    bound : callable
+        ``bound(model, x, noise, beta)`` -> (batch,) per-row bound, with
+        ``noise`` of shape (draws, batch, latent). Training maximises its
+        mean over the rows.
+    validation_draws : callable
+        ``validation_draws(n_mc_samples)`` -> draws per validation row.
+    weights_kl : bool
+        Whether ``beta`` means something to this objective; if not, the
+        estimator requires ``beta=1``.
+    """
+
+    bound: Callable[..., torch.Tensor]
+    validation_draws: Callable[[int], int]
+    weights_kl: bool
+
+
+OBJECTIVES: dict[str, Objective] = {
+    # Monitored with one draw and the analytic KL (beta = 1 on validation).
+    "elbo": Objective(beta_elbo, validation_draws=lambda n: 1, weights_kl=True),
+    # Monitored with the training's K draws, the bound being trained.
+    "iwae": Objective(iwae, validation_draws=lambda n: n, weights_kl=False),
+}

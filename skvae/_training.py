@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ._networks import VAE
-from ._objectives import importance_weighted_bound, sgvb_terms
+from ._objectives import OBJECTIVES
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -115,10 +115,7 @@ def batch_loss(
     """
     mean_shape = (n_mc_samples, x.shape[0], model.encoder.mean_head.out_features)
     noise = torch.randn(mean_shape, generator=generator, device=x.device, dtype=x.dtype)
-    if objective == "iwae":
-        return -importance_weighted_bound(model, x, noise).sum()
-    expected_log_lik, kl = sgvb_terms(model, x, noise)
-    return -(expected_log_lik - beta * kl).sum()
+    return -OBJECTIVES[objective].bound(model, x, noise, beta).sum()
 
 
 def run_epoch(
