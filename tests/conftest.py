@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from skvae import VAETransformer  # noqa: E402
 
 
-def quiet_fit(estimator, X, y=None):
+def _quiet_fit(estimator, X, y=None):
     """Fit, silencing the ConvergenceWarning of deliberately short runs."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -38,7 +38,7 @@ def make_factor_analysis_data(n_samples, n_features=8, n_factors=2, seed=0):
 
 # The model these tests were written for: skvae 0.1's per-feature variance
 # and a fixed 60 epochs (the detector's own default VAE pins the same).
-SMALL_VAE = VAETransformer(
+_SMALL_VAE = VAETransformer(
     n_components=2,
     hidden_layer_sizes=(32,),
     decoder_variance="per_feature",
@@ -51,7 +51,7 @@ SMALL_VAE = VAETransformer(
 )
 
 
-def make_planted_outliers(n_inliers=500, n_outliers=25, seed=0):
+def _make_planted_outliers(n_inliers=500, n_outliers=25, seed=0):
     """Inliers near a curved 2-D surface in 6-D; outliers off it, inside its range.
 
     Each outlier takes every feature from a different random inlier, so its
@@ -78,10 +78,30 @@ def make_planted_outliers(n_inliers=500, n_outliers=25, seed=0):
     return X[order], y[order]
 
 
+@pytest.fixture(scope="session")
+def quiet_fit():
+    """``quiet_fit(estimator, X)``: fit, silencing the ConvergenceWarning of
+    deliberately short runs."""
+    return _quiet_fit
+
+
+@pytest.fixture(scope="session")
+def small_vae():
+    """The (unfitted) VAE the outlier tests were written for; clone before
+    fitting it directly."""
+    return _SMALL_VAE
+
+
+@pytest.fixture(scope="session")
+def make_planted_outliers():
+    """``make_planted_outliers(n_inliers, n_outliers, seed)`` -> (X, y)."""
+    return _make_planted_outliers
+
+
 @pytest.fixture(scope="module")
 def planted():
-    """Planted outliers (see make_planted_outliers), fresh for each module."""
-    return make_planted_outliers()
+    """Planted outliers (see _make_planted_outliers), fresh for each module."""
+    return _make_planted_outliers()
 
 
 @pytest.fixture(scope="session")

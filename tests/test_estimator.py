@@ -19,7 +19,6 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from conftest import quiet_fit
 from skvae import VAETransformer
 from skvae._torch_utils import row_noise
 
@@ -29,14 +28,16 @@ SMALL = dict(hidden_layer_sizes=(64, 32), objective="elbo", n_mc_samples=1)
 
 
 @pytest.fixture
-def fitted(small_data):
+def fitted(small_data, quiet_fit):
     return quiet_fit(VAETransformer(**FAST), small_data)
 
 
 # ------------------------------------------------------------- closed forms
 
 
-def test_linear_vae_reaches_factor_analysis_log_likelihood(factor_analysis_data):
+def test_linear_vae_reaches_factor_analysis_log_likelihood(
+    factor_analysis_data, quiet_fit
+):
     """A VAE with linear maps is factor analysis; it must reach FA's optimum."""
     X_train, X_test = factor_analysis_data
     fa = FactorAnalysis(n_components=2).fit(X_train)
@@ -52,7 +53,7 @@ def test_linear_vae_reaches_factor_analysis_log_likelihood(factor_analysis_data)
     assert vae.score(X_test) == pytest.approx(fa.score(X_test), abs=0.05)
 
 
-def test_importance_sampling_tightens_the_score(digits_split):
+def test_importance_sampling_tightens_the_score(digits_split, quiet_fit):
     X_train, X_test, _, _ = digits_split
     vae = quiet_fit(VAETransformer(5, max_iter=30, random_state=0, **SMALL), X_train)
     scores = []
@@ -85,7 +86,7 @@ def test_row_noise_is_keyed_by_row_values():
     assert noise.mean(axis=1).std() < 2.0 / np.sqrt(3000)
 
 
-def test_scores_are_in_the_units_of_the_data(small_data):
+def test_scores_are_in_the_units_of_the_data(small_data, quiet_fit):
     """Rescaling X by c shifts every log-density by -n_features * log(c).
 
     With c a power of two the standardised data are bit-identical, so the two
@@ -99,7 +100,7 @@ def test_scores_are_in_the_units_of_the_data(small_data):
     np.testing.assert_allclose(large, small - n_features * np.log(c), rtol=1e-12)
 
 
-def test_vae_beats_linear_models_on_digits(digits_split):
+def test_vae_beats_linear_models_on_digits(digits_split, quiet_fit):
     # The digits' pixels are integers. Without the grid's variance floor,
     # per-point variances shrink onto the pixel levels and held-out rows with
     # a level seen rarely score below factor analysis (-140 against -133
@@ -125,7 +126,7 @@ def test_transform_is_the_deterministic_posterior_mean(fitted, small_data):
     np.testing.assert_array_equal(Z, fitted.fit_transform(small_data))
 
 
-def test_inverse_transform_returns_data_units(small_data):
+def test_inverse_transform_returns_data_units(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**{**FAST, "max_iter": 60}), small_data)
     reconstruction = vae.inverse_transform(vae.transform(small_data))
     assert reconstruction.shape == small_data.shape
@@ -149,7 +150,7 @@ def test_sample_returns_data_and_latent_codes(fitted):
         fitted.sample(0)
 
 
-def test_bernoulli_likelihood_on_unit_interval_data():
+def test_bernoulli_likelihood_on_unit_interval_data(quiet_fit):
     rng = np.random.RandomState(0)
     X = (rng.uniform(size=(80, 6)) > 0.7).astype(float)
     vae = quiet_fit(VAETransformer(likelihood="bernoulli", **FAST), X)
@@ -173,7 +174,7 @@ def test_score_samples_ignores_other_rows_and_order(fitted, small_data):
     assert fitted.score(small_data) == pytest.approx(scores.mean())
 
 
-def test_constant_features_give_finite_results():
+def test_constant_features_give_finite_results(quiet_fit):
     rng = np.random.RandomState(0)
     X = np.column_stack([rng.normal(size=50), np.full(50, 3.0), np.zeros(50)])
     vae = quiet_fit(VAETransformer(**FAST), X)
@@ -198,7 +199,7 @@ def test_convergence_warning_when_max_iter_is_reached(small_data):
     assert vae.n_iter_ == 7
 
 
-def test_loss_curve_decreases(small_data):
+def test_loss_curve_decreases(small_data, quiet_fit):
     vae = VAETransformer(**{**FAST, "max_iter": 40}, n_iter_no_change=50)
     quiet_fit(vae, small_data)
     assert len(vae.loss_curve_) == vae.n_iter_ == 40
@@ -207,7 +208,7 @@ def test_loss_curve_decreases(small_data):
     assert vae.validation_scores_ is None and vae.best_validation_score_ is None
 
 
-def test_early_stopping_records_validation_scores(digits_split):
+def test_early_stopping_records_validation_scores(digits_split, quiet_fit):
     X_train = digits_split[0]
     vae = VAETransformer(
         early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0, **SMALL
@@ -236,7 +237,7 @@ def test_partial_fit_streams_one_epoch_per_call(small_data):
     assert vae.n_iter_ == 4
 
 
-def test_warm_start_continues_training(small_data):
+def test_warm_start_continues_training(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
     weights = vae.module_.decoder.output_head.weight.detach().clone()
     quiet_fit(vae, small_data)
@@ -247,7 +248,7 @@ def test_warm_start_continues_training(small_data):
     assert cold.n_iter_ == 5
 
 
-def test_same_seed_same_numbers(small_data):
+def test_same_seed_same_numbers(small_data, quiet_fit):
     first = quiet_fit(VAETransformer(**FAST), small_data)
     second = quiet_fit(VAETransformer(**FAST), small_data)
     assert first.loss_curve_ == second.loss_curve_
@@ -261,7 +262,7 @@ def test_same_seed_same_numbers(small_data):
     assert other.loss_curve_ != first.loss_curve_
 
 
-def test_fit_leaves_global_random_state_alone(small_data):
+def test_fit_leaves_global_random_state_alone(small_data, quiet_fit):
     torch_state = torch.random.get_rng_state()
     numpy_state = np.random.get_state()[1].copy()
     quiet_fit(VAETransformer(**FAST), small_data)
@@ -269,7 +270,7 @@ def test_fit_leaves_global_random_state_alone(small_data):
     np.testing.assert_array_equal(numpy_state, np.random.get_state()[1])
 
 
-def test_verbose_prints_one_line_per_epoch(small_data, capsys):
+def test_verbose_prints_one_line_per_epoch(small_data, capsys, quiet_fit):
     quiet_fit(VAETransformer(**FAST), small_data)
     assert capsys.readouterr().out == ""
     quiet_fit(VAETransformer(**FAST, verbose=1), small_data)
@@ -363,7 +364,7 @@ def test_unfitted_estimator_pickles_and_refuses_to_transform(small_data):
         vae.sample()
 
 
-def test_pandas_in_and_out(small_data):
+def test_pandas_in_and_out(small_data, quiet_fit):
     columns = [f"f{i}" for i in range(small_data.shape[1])]
     frame = pd.DataFrame(small_data, columns=columns)
     vae = quiet_fit(VAETransformer(**FAST).set_output(transform="pandas"), frame)
@@ -377,7 +378,7 @@ def test_pandas_in_and_out(small_data):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_kept_and_input_never_modified(small_data, dtype):
+def test_dtype_is_kept_and_input_never_modified(small_data, dtype, quiet_fit):
     X = small_data.astype(dtype)
     original = X.copy()
     X.setflags(write=False)  # any write would raise
@@ -388,7 +389,7 @@ def test_dtype_is_kept_and_input_never_modified(small_data, dtype):
     np.testing.assert_array_equal(X, original)
 
 
-def test_int_and_bool_input_are_accepted(small_data):
+def test_int_and_bool_input_are_accepted(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**FAST), small_data.astype(int))
     assert vae.transform(small_data.astype(int)).dtype == np.float64
     quiet_fit(VAETransformer(**FAST), small_data > 0)
@@ -443,7 +444,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(small_data):
         VAETransformer(device="cuda").fit(small_data)
 
 
-def test_batch_size_larger_than_the_data_is_clipped(small_data):
+def test_batch_size_larger_than_the_data_is_clipped(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**FAST, batch_size=10_000), small_data)
     assert np.all(np.isfinite(vae.score_samples(small_data)))
 
@@ -475,7 +476,7 @@ def test_divergence_later_restores_weights_and_warns(small_data, monkeypatch):
     assert np.all(np.isfinite(vae.score_samples(small_data)))
 
 
-def test_sparse_input_is_densified_block_by_block(small_data):
+def test_sparse_input_is_densified_block_by_block(small_data, quiet_fit):
     import scipy.sparse as sp
 
     X = small_data.copy()
@@ -498,7 +499,7 @@ def test_pickled_weights_load_with_torch_weights_only(fitted):
     assert set(weights) == set(fitted.module_.state_dict())
 
 
-def test_warm_start_applies_a_changed_learning_rate(small_data):
+def test_warm_start_applies_a_changed_learning_rate(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
     before = [p.detach().clone() for p in vae.module_.parameters()]
     # A vanishing step: the weights must barely move (they would move by
@@ -508,14 +509,14 @@ def test_warm_start_applies_a_changed_learning_rate(small_data):
         torch.testing.assert_close(new, old, rtol=0, atol=1e-9)
 
 
-def test_warm_start_with_a_new_solver_uses_it(small_data):
+def test_warm_start_with_a_new_solver_uses_it(small_data, quiet_fit):
     vae = quiet_fit(VAETransformer(**FAST, warm_start=True), small_data)
     quiet_fit(vae.set_params(solver="sgd"), small_data)
     assert isinstance(vae._optimizer, torch.optim.SGD)
     assert vae.n_iter_ == 2 * FAST["max_iter"]
 
 
-def test_warm_start_keeps_the_validation_rows(small_data):
+def test_warm_start_keeps_the_validation_rows(small_data, quiet_fit):
     vae = quiet_fit(
         VAETransformer(**FAST, early_stopping=True, warm_start=True), small_data
     )
@@ -551,7 +552,7 @@ def test_resolution_variance_is_the_rounding_variance_of_each_feature():
     np.testing.assert_array_equal(_resolution_variance(sp.csr_matrix(X)), variance)
 
 
-def test_variance_floor_follows_the_grid_of_integer_features():
+def test_variance_floor_follows_the_grid_of_integer_features(quiet_fit):
     X = np.random.RandomState(0).randint(0, 17, size=(500, 3)).astype(float)
     vae = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
     assert np.all(1e-3 * X.var(axis=0) < 1 / 12)
@@ -562,7 +563,7 @@ def test_variance_floor_follows_the_grid_of_integer_features():
     np.testing.assert_allclose(vae.variance_floor_, 1e-3 * X.var(axis=0))
 
 
-def test_row_statistic_defaults_and_errors(small_data):
+def test_row_statistic_defaults_and_errors(small_data, quiet_fit):
     vae = quiet_fit(
         VAETransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0), small_data
     )

@@ -13,7 +13,6 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import SMALL_VAE, make_planted_outliers, quiet_fit
 from skvae import VAEOutlierDetector, VAETransformer
 from skvae._outlier import _DEFAULT_VAE, _offset
 
@@ -37,9 +36,9 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def fitted(planted):
+def fitted(planted, small_vae, quiet_fit):
     X, _ = planted
-    return quiet_fit(VAEOutlierDetector(vae=SMALL_VAE, random_state=0), X)
+    return quiet_fit(VAEOutlierDetector(vae=small_vae, random_state=0), X)
 
 
 # ------------------------------------------------- scikit-learn conformance
@@ -58,17 +57,19 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 @pytest.mark.parametrize("statistic", STATISTICS)
-def test_every_statistic_finds_planted_outliers(planted, statistic):
+def test_every_statistic_finds_planted_outliers(
+    planted, statistic, small_vae, quiet_fit
+):
     X, y = planted
-    detector = VAEOutlierDetector(vae=SMALL_VAE, statistic=statistic, random_state=0)
+    detector = VAEOutlierDetector(vae=small_vae, statistic=statistic, random_state=0)
     scores = quiet_fit(detector, X).score_samples(X)
     # Outliers get low scores: the AUC of -score for "is an outlier" is high.
     assert roc_auc_score(y, -scores) > 0.9
 
 
-def test_predict_flags_the_planted_outliers(planted):
+def test_predict_flags_the_planted_outliers(planted, small_vae, quiet_fit):
     X, y = planted
-    detector = VAEOutlierDetector(vae=SMALL_VAE, contamination=y.mean(), random_state=0)
+    detector = VAEOutlierDetector(vae=small_vae, contamination=y.mean(), random_state=0)
     labels = quiet_fit(detector, X).predict(X)
     assert set(np.unique(labels)) == {-1, 1}
     # Most flagged rows are planted outliers, most planted outliers flagged.
@@ -114,13 +115,13 @@ def test_default_statistic_combines_elbo_and_latent_energy(fitted, planted):
     np.testing.assert_allclose(fitted.score_samples(X_new), expected)
 
 
-def test_statistic_can_be_changed_after_fit(planted):
+def test_statistic_can_be_changed_after_fit(planted, small_vae, quiet_fit):
     """fit stores what every statistic needs: set_params(statistic=...) then
     score_samples gives what fitting with that statistic gives."""
     X, _ = planted
     fitted = {
         statistic: quiet_fit(
-            VAEOutlierDetector(vae=SMALL_VAE, statistic=statistic, random_state=0), X
+            VAEOutlierDetector(vae=small_vae, statistic=statistic, random_state=0), X
         )
         for statistic in ("elbo", "elbo_latent")
     }
@@ -130,10 +131,12 @@ def test_statistic_can_be_changed_after_fit(planted):
     )
 
 
-def test_importance_weighted_score_is_the_vae_log_likelihood(planted):
+def test_importance_weighted_score_is_the_vae_log_likelihood(
+    planted, small_vae, quiet_fit
+):
     X, _ = planted
     detector = VAEOutlierDetector(
-        vae=SMALL_VAE, statistic="importance_weighted", random_state=0
+        vae=small_vae, statistic="importance_weighted", random_state=0
     )
     quiet_fit(detector, X)
     np.testing.assert_allclose(
@@ -141,11 +144,11 @@ def test_importance_weighted_score_is_the_vae_log_likelihood(planted):
     )
 
 
-def test_reconstruction_error_is_negated(planted):
+def test_reconstruction_error_is_negated(planted, small_vae, quiet_fit):
     """An error is "higher = more abnormal"; score_samples keeps "higher = normal"."""
     X, _ = planted
     detector = VAEOutlierDetector(
-        vae=SMALL_VAE, statistic="reconstruction_error", random_state=0
+        vae=small_vae, statistic="reconstruction_error", random_state=0
     )
     quiet_fit(detector, X)
     error = detector.vae_.row_statistic(X, "reconstruction_error", 1)
@@ -153,9 +156,9 @@ def test_reconstruction_error_is_negated(planted):
     np.testing.assert_allclose(detector.score_samples(X), -error)
 
 
-def test_fit_predict_matches_fit_then_predict(planted):
+def test_fit_predict_matches_fit_then_predict(planted, small_vae):
     X, _ = planted
-    detector = VAEOutlierDetector(vae=SMALL_VAE, contamination=0.1, random_state=0)
+    detector = VAEOutlierDetector(vae=small_vae, contamination=0.1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = detector.fit_predict(X)
@@ -178,9 +181,9 @@ def test_contamination_fraction_is_respected_on_training_data(
     assert n_flagged / len(X) == pytest.approx(contamination, abs=1 / len(X))
 
 
-def test_contamination_fraction_end_to_end(planted):
+def test_contamination_fraction_end_to_end(planted, small_vae, quiet_fit):
     X, _ = planted
-    detector = VAEOutlierDetector(vae=SMALL_VAE, contamination=0.2, random_state=0)
+    detector = VAEOutlierDetector(vae=small_vae, contamination=0.2, random_state=0)
     labels = quiet_fit(detector, X).predict(X)
     assert np.mean(labels == -1) == pytest.approx(0.2, abs=1 / len(X))
     assert detector.offset_ == pytest.approx(
@@ -210,9 +213,9 @@ def test_offset_ignores_infinitely_unlikely_rows():
 # ------------------------------------------------------------ the wrapped VAE
 
 
-def test_vae_is_cloned_and_random_state_propagated(planted):
+def test_vae_is_cloned_and_random_state_propagated(planted, small_vae, quiet_fit):
     X, _ = planted
-    vae = clone(SMALL_VAE).set_params(random_state=123)
+    vae = clone(small_vae).set_params(random_state=123)
     detector = quiet_fit(VAEOutlierDetector(vae=vae, random_state=7), X)
     assert not hasattr(vae, "module_")  # the template is left unfitted
     assert detector.vae_ is not vae
@@ -221,14 +224,16 @@ def test_vae_is_cloned_and_random_state_propagated(planted):
     np.testing.assert_array_equal(detector.score_samples(X), again.score_samples(X))
 
 
-def test_vae_random_state_is_kept_without_a_detector_seed(planted):
+def test_vae_random_state_is_kept_without_a_detector_seed(
+    planted, small_vae, quiet_fit
+):
     X, _ = planted
-    vae = clone(SMALL_VAE).set_params(random_state=123)
+    vae = clone(small_vae).set_params(random_state=123)
     detector = quiet_fit(VAEOutlierDetector(vae=vae), X)
     assert detector.vae_.random_state == 123
 
 
-def test_default_vae_configuration():
+def test_default_vae_configuration(make_planted_outliers, quiet_fit):
     # The default network is small and takes a learning rate for data sets
     # of a few thousand rows, like those of the benchmark.
     X, y = make_planted_outliers(n_inliers=2000, n_outliers=100)
@@ -239,9 +244,9 @@ def test_default_vae_configuration():
     assert roc_auc_score(y, -detector.score_samples(X)) > 0.95
 
 
-def test_nested_parameters_and_grid_search(planted):
+def test_nested_parameters_and_grid_search(planted, small_vae, quiet_fit):
     X, y = planted
-    detector = VAEOutlierDetector(vae=clone(SMALL_VAE), random_state=0)
+    detector = VAEOutlierDetector(vae=clone(small_vae), random_state=0)
     detector.set_params(vae__n_components=3)
     assert detector.get_params()["vae__n_components"] == 3
     # With labels, GridSearchCV tunes the VAE on ROC AUC; the positive class
@@ -257,11 +262,11 @@ def test_nested_parameters_and_grid_search(planted):
     assert search.best_score_ > 0.5
 
 
-def test_float32_and_sparse_input(planted):
+def test_float32_and_sparse_input(planted, small_vae, quiet_fit):
     import scipy.sparse as sp
 
     X, _ = planted
-    detector = VAEOutlierDetector(vae=SMALL_VAE, random_state=0)
+    detector = VAEOutlierDetector(vae=small_vae, random_state=0)
     dense = quiet_fit(detector, X).score_samples(X)
     np.testing.assert_allclose(detector.score_samples(sp.csr_matrix(X)), dense)
     assert detector.score_samples(X.astype(np.float32)).dtype == np.float64

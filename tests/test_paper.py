@@ -13,7 +13,6 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from conftest import quiet_fit
 from skvae import VAETransformer
 
 
@@ -53,7 +52,7 @@ SMALL_BINARY_VAE = dict(
 )
 
 
-def test_score_samples_agrees_with_grid_integration(binary_digits):
+def test_score_samples_agrees_with_grid_integration(binary_digits, quiet_fit):
     X_train, X_test = binary_digits[:1500], binary_digits[1500:1530]
     vae = VAETransformer(**SMALL_BINARY_VAE, n_importance_samples=2000, random_state=0)
     quiet_fit(vae, X_train)
@@ -72,7 +71,7 @@ def test_score_samples_agrees_with_grid_integration(binary_digits):
 # ------------------------------------------------ options for the paper's setup
 
 
-def test_gaussian_sigmoid_keeps_means_in_the_unit_interval():
+def test_gaussian_sigmoid_keeps_means_in_the_unit_interval(quiet_fit):
     rng = np.random.RandomState(0)
     X = rng.beta(2.0, 5.0, size=(200, 6))
     vae = quiet_fit(
@@ -103,6 +102,7 @@ def test_gaussian_sigmoid_keeps_means_in_the_unit_interval():
 
 def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
     binary_digits,
+    quiet_fit,
 ):
     vae = VAETransformer(
         2, hidden_layer_sizes=(50,), init_scale=0.01, max_iter=1, learning_rate=1e-9
@@ -123,7 +123,7 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
     assert float(default.module_.encoder.body[0].weight.detach().std()) > 0.02
 
 
-def test_iwae_objective_with_one_draw_is_close_to_the_elbo(binary_digits):
+def test_iwae_objective_with_one_draw_is_close_to_the_elbo(binary_digits, quiet_fit):
     params = dict(hidden_layer_sizes=(32,), likelihood="bernoulli", max_iter=5)
     elbo = quiet_fit(VAETransformer(2, random_state=0, **params), binary_digits)
     iwae = quiet_fit(
@@ -134,7 +134,9 @@ def test_iwae_objective_with_one_draw_is_close_to_the_elbo(binary_digits):
     assert abs(iwae.score(binary_digits) - elbo.score(binary_digits)) < 0.2
 
 
-def test_iwae_objective_trains_for_the_importance_weighted_bound(binary_digits):
+def test_iwae_objective_trains_for_the_importance_weighted_bound(
+    binary_digits, quiet_fit
+):
     X_train, X_test = binary_digits[:1500], binary_digits[1500:]
     gaps = {}
     for objective in ("elbo", "iwae"):

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import quiet_fit
 from skvae import VAETransformer
 
 ONE_DRAW = {"objective": "elbo", "n_mc_samples": 1}
@@ -37,7 +36,7 @@ def torch_threads():
     ],
 )
 def test_fit_is_identical_for_any_thread_count(
-    digits_split, torch_threads, n_features, params
+    digits_split, torch_threads, n_features, params, quiet_fit
 ):
     # MKL rounds matrix products with 5 to 11 output rows differently with 1
     # and 2 threads. They would arise from a tiny last minibatch (1,287 =
@@ -83,7 +82,7 @@ def threads_seen_by_training(monkeypatch):
     [(5, (128, 64), "one"), (784, (400,), "default")],
 )
 def test_estimator_chooses_threads_by_network_size(
-    threads_seen_by_training, n_features, hidden_layer_sizes, expected
+    threads_seen_by_training, n_features, hidden_layer_sizes, expected, quiet_fit
 ):
     from skvae._torch_utils import _TORCH_DEFAULT_THREADS
 
@@ -96,7 +95,7 @@ def test_estimator_chooses_threads_by_network_size(
 
 
 def test_thread_count_set_by_the_user_is_kept(
-    threads_seen_by_training, torch_threads, monkeypatch, small_data
+    threads_seen_by_training, torch_threads, monkeypatch, small_data, quiet_fit
 ):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     torch_threads(2)
@@ -105,7 +104,7 @@ def test_thread_count_set_by_the_user_is_kept(
     assert threads_seen_by_training == [2, 3]
 
 
-def test_caller_thread_count_is_restored(torch_threads, small_data):
+def test_caller_thread_count_is_restored(torch_threads, small_data, quiet_fit):
     torch_threads(1)
     vae = VAETransformer(n_threads=2, max_iter=2, random_state=0)
     quiet_fit(vae, small_data)
@@ -113,7 +112,7 @@ def test_caller_thread_count_is_restored(torch_threads, small_data):
     assert torch.get_num_threads() == 1
 
 
-def test_minibatches_have_near_equal_sizes(monkeypatch):
+def test_minibatches_have_near_equal_sizes(monkeypatch, quiet_fit):
     sizes = []
     original = VAETransformer._minibatch_reader
 
@@ -135,7 +134,7 @@ def test_minibatches_have_near_equal_sizes(monkeypatch):
     assert sorted(sizes[:3]) == [87, 88, 88]  # not [128, 128, 7]
 
 
-def test_fit_makes_no_copy_of_float32_input(torch_threads):
+def test_fit_makes_no_copy_of_float32_input(torch_threads, quiet_fit):
     # tracemalloc sees NumPy's allocations: a float64 conversion, a
     # standardised or a shuffled copy of X would each cost >= X.nbytes. What
     # fit may allocate: index arrays (the training rows and each epoch's
@@ -156,7 +155,7 @@ def test_fit_makes_no_copy_of_float32_input(torch_threads):
     assert peak < 0.1 * X.nbytes + 3 * 8 * len(X)
 
 
-def test_column_major_input_trains_like_row_major(digits_split):
+def test_column_major_input_trains_like_row_major(digits_split, quiet_fit):
     X = digits_split[0][:400]
     row_major = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
     column_major = quiet_fit(
@@ -169,7 +168,7 @@ def test_column_major_input_trains_like_row_major(digits_split):
     )
 
 
-def test_bfloat16_precision_trains_to_a_similar_bound(digits_split):
+def test_bfloat16_precision_trains_to_a_similar_bound(digits_split, quiet_fit):
     X_train, X_test = digits_split[0][:800], digits_split[1]
     scores = {}
     for precision in ("float32", "bfloat16"):

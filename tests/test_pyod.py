@@ -9,14 +9,13 @@ from sklearn.metrics import roc_auc_score
 
 pytest.importorskip("pyod")
 
-from conftest import SMALL_VAE  # noqa: E402
 from skvae import PyODVAEDetector, VAEOutlierDetector  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def fitted(planted):
+def fitted(planted, small_vae):
     X, y = planted
-    return PyODVAEDetector(SMALL_VAE, contamination=y.mean(), random_state=0).fit(X)
+    return PyODVAEDetector(small_vae, contamination=y.mean(), random_state=0).fit(X)
 
 
 def test_scores_are_abnormality_and_labels_are_zero_one(planted, fitted):
@@ -32,9 +31,9 @@ def test_scores_are_abnormality_and_labels_are_zero_one(planted, fitted):
     )
 
 
-def test_scores_are_the_negated_scikit_learn_scores(planted, fitted):
+def test_scores_are_the_negated_scikit_learn_scores(planted, fitted, small_vae):
     X, _ = planted
-    sklearn_detector = VAEOutlierDetector(SMALL_VAE, random_state=0).fit(X)
+    sklearn_detector = VAEOutlierDetector(small_vae, random_state=0).fit(X)
     np.testing.assert_allclose(
         fitted.decision_function(X), -sklearn_detector.score_samples(X)
     )
@@ -48,7 +47,7 @@ def test_predict_proba_follows_pyod(planted, fitted):
     assert roc_auc_score(y, proba[:, 1]) > 0.9
 
 
-def test_pyod_combination_tools_accept_it(planted):
+def test_pyod_combination_tools_accept_it(planted, small_vae):
     pytest.importorskip("combo")
     from pyod.models.combination import average
     from pyod.models.feature_bagging import FeatureBagging
@@ -58,15 +57,15 @@ def test_pyod_combination_tools_accept_it(planted):
 
     X, y = planted
     detectors = [
-        PyODVAEDetector(SMALL_VAE, random_state=seed).fit(X) for seed in (0, 1)
+        PyODVAEDetector(small_vae, random_state=seed).fit(X) for seed in (0, 1)
     ]
     scores = np.column_stack([d.decision_scores_ for d in detectors])
     assert roc_auc_score(y, average(standardizer(scores))) > 0.9
 
-    lscp = LSCP([PyODVAEDetector(SMALL_VAE, random_state=0), IForest(random_state=0)])
+    lscp = LSCP([PyODVAEDetector(small_vae, random_state=0), IForest(random_state=0)])
     assert roc_auc_score(y, lscp.fit(X).decision_scores_) > 0.8
 
     bagging = FeatureBagging(
-        PyODVAEDetector(SMALL_VAE), n_estimators=2, random_state=0
+        PyODVAEDetector(small_vae), n_estimators=2, random_state=0
     ).fit(X)
     assert set(np.unique(bagging.labels_)) == {0, 1}
