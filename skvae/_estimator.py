@@ -1,22 +1,21 @@
 """VAETransformer: the scikit-learn face of the AEVB core.
 
-This is the only module that imports scikit-learn. It validates input,
-standardises features, draws the seeds and hands NumPy blocks to the torch
-core through :mod:`skvae._torch_utils`.
+It validates parameters and input, stores the fitted state, draws the seeds
+and documents the API. Data movement (standardisation, minibatches, inference
+blocks, memory advice) lives in :mod:`skvae._data`, the observation models in
+:mod:`skvae._likelihoods`, the bounds in :mod:`skvae._objectives` and the
+optimisation loop in :mod:`skvae._training`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import inspect
-import itertools
 import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -27,26 +26,30 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._data import (
+    fit_standardization,
+    map_row_blocks,
+    minibatch_reader,
+    near_equal_parts,
+    out_of_memory_advice,
+    resolution_variance,
+)
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae
 from ._objectives import OBJECTIVES, importance_weighted_bound, sgvb_terms
 from ._torch_utils import (
     draw_seed,
-    host_view,
     make_generator,
     multiply_adds,
     resolve_device,
     row_noise,
     standard_normal,
-    standardize,
     state_from_bytes,
     state_to_bytes,
     thread_count,
     to_numpy,
-    to_tensor,
     using_threads,
 )
 from ._training import (
@@ -61,9 +64,6 @@ from ._training import (
 # early_stopping='auto' holds out rows when it can hold out at least this many.
 _MIN_AUTO_VALIDATION_ROWS = 10
 
-# Inference works on row blocks of about this many float64 numbers
-# (rows x draws x widest layer), so memory stays bounded for any n_samples.
-_INFERENCE_BLOCK_NUMBERS = 2**22
 
 # The per-row statistics of VAETransformer.row_statistic.
 ROW_STATISTICS = (
@@ -837,20 +837,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _initialize(self, X, rng):
         """Fit the standardisation, build the networks and draw the seeds."""
-        likelihood_class = LIKELIHOODS[self.likelihood]
-        if likelihood_class.standardizes_input:
-            if sp.issparse(X):
-                mean, variance = mean_variance_axis(X, axis=0)
-                self.input_mean_, self.input_scale_ = mean, _scale_from(mean, variance)
-            else:
-                self.input_mean_, self.input_scale_ = _column_mean_and_scale(X)
-        else:
-            self.input_mean_ = np.zeros(X.shape[1])
-            self.input_scale_ = np.ones(X.shape[1])
+        standardizes = LIKELIHOODS[self.likelihood].standardizes_input
+        self.input_mean_, self.input_scale_ = fit_standardization(X, standardizes)
         # The variance floor, in the model's units: min_variance, or the
         # variance of rounding to the feature's resolution if that is larger.
         floor = np.maximum(
-            self.min_variance, _resolution_variance(X) / self.input_scale_**2
+            self.min_variance, resolution_variance(X) / self.input_scale_**2
         )
         self.variance_floor_ = floor * self.input_scale_**2
         self._architecture = dict(
@@ -907,7 +899,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
         def make_batches():
             order = train_rows[rng.permutation(len(train_rows))]
-            for start, stop in _near_equal_parts(len(order), self.batch_size):
+            for start, stop in near_equal_parts(len(order), self.batch_size):
                 yield read_rows(order[start:stop])
 
         validation_score = None
@@ -937,7 +929,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 return float(np.mean(bounds)) - self._log_jacobian
 
         advice = f"batch_size={self.batch_size}"
-        with _out_of_memory_advice(advice), self._threads(device):
+        with out_of_memory_advice(advice), self._threads(device):
             return train(
                 self.module_,
                 optimizer,
@@ -960,44 +952,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         )
 
     def _minibatch_reader(self, X, device):
-        """A function: row indices -> those rows of X, standardised, float32.
-
-        Dense X is handed to torch without a copy and minibatches are
-        gathered from it, so ``fit`` holds no second copy of the data (no
-        float64 conversion, no shuffled copy; column-major X is the exception:
-        it is copied to row-major once). On a GPU, X moves to the
-        device once when it takes less than half the free memory; otherwise
-        each minibatch is copied over. Sparse X is densified one minibatch
-        at a time.
-        """
-        center, scale = self.input_mean_, self.input_scale_
-        if sp.issparse(X):
-
-            def read_sparse(rows):
-                dense = standardize(X[rows].toarray(), center, scale)
-                return to_tensor(dense, device, torch.float32)
-
-            return read_sparse
-        # Gathering rows of a column-major array touches one cache line per
-        # number (about 15x slower per minibatch), so such X is laid out
-        # row-major once; row-major X, NumPy's default, is used as it is.
-        data = host_view(np.ascontiguousarray(X))
-        if device.type == "cuda":
-            free_bytes, _ = torch.cuda.mem_get_info(device)
-            if X.nbytes < free_bytes // 2:
-                data = data.to(device)
-        is_identity = not np.any(center) and np.all(scale == 1.0)
-        # float64 keeps large offsets and extreme scales exact, as on the host.
-        center = torch.as_tensor(center, device=data.device)
-        scale = torch.as_tensor(scale, device=data.device)
-
-        def read_dense(rows):
-            batch = data.index_select(0, torch.from_numpy(rows).to(data.device))
-            if not is_identity:
-                batch = (batch.to(torch.float64) - center) / scale
-            return batch.to(device=device, dtype=torch.float32)
-
-        return read_dense
+        """A function: row indices -> those rows of X, standardised, float32."""
+        return minibatch_reader(X, self.input_mean_, self.input_scale_, device)
 
     def _forget_fit(self):
         """Drop every fitted attribute, leaving an unfitted estimator."""
@@ -1061,29 +1017,21 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _map_rows(
         self, X, function, model, device, n_draws, dtype=torch.float64, rows=None
     ):
-        """Apply ``function(tensor, array)`` to standardised row blocks of X.
-
-        Blocks hold about ``_INFERENCE_BLOCK_NUMBERS`` numbers per layer, so
-        memory stays bounded for any number of rows; results are stacked.
-        ``rows`` (indices) restricts the work to those rows, gathered one
-        block at a time.
-        """
-        layer_widths = [
-            layer.out_features
-            for layer in model.modules()
-            if hasattr(layer, "out_features")
-        ]
-        widest = max([X.shape[1], *layer_widths])
-        block = max(1, _INFERENCE_BLOCK_NUMBERS // (n_draws * widest))
-        n_rows = X.shape[0] if rows is None else len(rows)
-        results = []
+        """:func:`~skvae._data.map_row_blocks` with this model's standardisation,
+        thread count and out-of-memory advice."""
         advice = f"n_importance_samples={self.n_importance_samples}"
-        with torch.no_grad(), _out_of_memory_advice(advice), self._threads(device):
-            for start, stop in _near_equal_parts(n_rows, block):
-                part = X[start:stop] if rows is None else X[rows[start:stop]]
-                part = standardize(_dense(part), self.input_mean_, self.input_scale_)
-                results.append(to_numpy(function(to_tensor(part, device, dtype), part)))
-        return np.concatenate(results)
+        with torch.no_grad(), out_of_memory_advice(advice), self._threads(device):
+            return map_row_blocks(
+                X,
+                function,
+                model,
+                device,
+                n_draws,
+                self.input_mean_,
+                self.input_scale_,
+                dtype,
+                rows,
+            )
 
     def _threads(self, device):
         """Run a block on the thread count chosen for this network, then restore.
@@ -1145,88 +1093,3 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
         return tags
-
-
-def _column_mean_and_scale(X, block_rows=8192):
-    """Per-feature mean and standard deviation, in float64, block by block.
-
-    Two passes over row blocks, so no float64 copy of X is ever made. Constant
-    features get a scale of 1.
-    """
-    n_samples = X.shape[0]
-    total = np.zeros(X.shape[1])
-    for start in range(0, n_samples, block_rows):
-        total += X[start : start + block_rows].sum(axis=0, dtype=np.float64)
-    mean = total / n_samples
-    squares = np.zeros(X.shape[1])
-    for start in range(0, n_samples, block_rows):
-        deviation = X[start : start + block_rows].astype(np.float64)
-        deviation -= mean
-        squares += np.einsum("ij,ij->j", deviation, deviation)
-    return mean, _scale_from(mean, squares / n_samples)
-
-
-def _resolution_variance(X, max_numbers=2**16, min_rows=1000):
-    """Per feature, the variance of rounding to its resolution: gap**2 / 12.
-
-    The gap is the smallest difference between two distinct values of the
-    feature, among evenly spaced rows of X (about ``max_numbers`` numbers,
-    at least ``min_rows`` rows). Data recorded on a grid (integers, values
-    rounded to 0.1) carry no information below its spacing, and a density
-    that resolves finer assigns near-infinite values to grid points and
-    near-zero ones to a value seen once. Continuous features have tiny gaps;
-    features with one value get 0.
-    """
-    n_rows = min(X.shape[0], max(min_rows, max_numbers // X.shape[1]))
-    rows = X[:: max(1, X.shape[0] // n_rows)][:n_rows]
-    variance = np.zeros(X.shape[1])
-    for start in range(0, X.shape[1], 64):
-        block = _dense(rows[:, start : start + 64]).astype(np.float64)
-        gaps = np.diff(np.sort(block, axis=0), axis=0)
-        gaps[gaps <= 0] = np.inf  # ties
-        smallest = gaps.min(axis=0, initial=np.inf)
-        variance[start : start + 64] = (
-            np.where(np.isfinite(smallest), smallest, 0.0) ** 2 / 12
-        )
-    return variance
-
-
-def _scale_from(mean, variance):
-    """Standard deviations, with 1 for features that are constant up to rounding."""
-    scale = np.sqrt(variance)
-    constant = scale <= 1e-12 * np.maximum(np.abs(mean), np.finfo(np.float64).tiny)
-    scale[constant] = 1.0
-    return scale
-
-
-@contextlib.contextmanager
-def _out_of_memory_advice(setting):
-    """Turn a device out-of-memory error into advice the user can act on."""
-    try:
-        yield
-    except torch.cuda.OutOfMemoryError as error:
-        raise MemoryError(
-            f"The device ran out of memory ({setting}). Use a smaller "
-            "batch_size or n_importance_samples, or device='cpu'. Original "
-            f"error: {error}"
-        ) from error
-
-
-def _near_equal_parts(n_rows, max_size):
-    """(start, stop) of the fewest parts of at most ``max_size`` rows.
-
-    The parts differ in size by at most one row (the larger ones first, as
-    with ``np.array_split``). Minibatches and inference blocks are cut this
-    way because a tiny last part would take other matrix-product kernels,
-    whose rounding can depend on the number of threads.
-    """
-    n_parts = max(1, math.ceil(n_rows / max_size))
-    sizes = np.full(n_parts, n_rows // n_parts)
-    sizes[: n_rows % n_parts] += 1
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    return list(itertools.pairwise(bounds.tolist()))
-
-
-def _dense(rows):
-    """A dense block of rows; sparse input is densified one block at a time."""
-    return rows.toarray() if sp.issparse(rows) else rows

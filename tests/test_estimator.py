@@ -533,7 +533,7 @@ def test_warm_start_keeps_the_validation_rows(small_data, quiet_fit):
 
 
 def test_resolution_variance_is_the_rounding_variance_of_each_feature():
-    from skvae._estimator import _resolution_variance
+    from skvae._data import resolution_variance as _resolution_variance
 
     rng = np.random.RandomState(0)
     X = np.column_stack(
