@@ -6,11 +6,13 @@ Compatibility promise: a model pickled (``pickle`` or ``joblib``) by skvae
 fixtures in tests/fixtures/ were written by tests/fixtures/make_fixture.py.
 """
 
+import warnings
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAVED = sorted(FIXTURES.glob("vae_*.joblib"))
@@ -49,3 +51,30 @@ def test_public_classes_pickle_under_the_package_name(name):
     payload = pickle.dumps(cls())
     assert b"skvae._" not in payload
     assert type(pickle.loads(payload)) is cls
+
+
+def test_skops_round_trip_trusts_only_public_skvae_names():
+    """skops (MLflow's default format for scikit-learn models) saves a fitted
+    VAE and detector, asks to trust only skvae's public classes, and loads
+    them scoring the same."""
+    sio = pytest.importorskip("skops.io")
+    from skvae import VAEOutlierDetector, VAETransformer
+
+    X = np.random.RandomState(0).normal(size=(200, 4))
+    small = VAETransformer(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    for estimator, trusted in [
+        (small, ["skvae.VAETransformer"]),
+        (
+            VAEOutlierDetector(vae=small, random_state=0),
+            ["skvae.VAEOutlierDetector", "skvae.VAETransformer"],
+        ),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(X)
+        data = sio.dumps(estimator)
+        assert sorted(sio.get_untrusted_types(data=data)) == sorted(trusted)
+        loaded = sio.loads(data, trusted=trusted)
+        np.testing.assert_array_equal(
+            loaded.score_samples(X), estimator.score_samples(X)
+        )
