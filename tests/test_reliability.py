@@ -14,10 +14,14 @@ from skvae import VAETransformer
 FAST = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 
 
-def fit_quietly(X, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return VAETransformer(**{**FAST, **params}).fit(X)
+@pytest.fixture
+def fit_quietly(quiet_fit):
+    """``fit_quietly(X, **params)``: a FAST VAE with ``params``, fitted quietly."""
+
+    def fit(X, **params):
+        return quiet_fit(VAETransformer(**{**FAST, **params}), X)
+
+    return fit
 
 
 def assert_all_finite(vae, X):
@@ -30,7 +34,7 @@ def assert_all_finite(vae, X):
 # ------------------------------------------------------------- shapes
 
 
-def test_one_row_one_feature_and_tiny_data():
+def test_one_row_one_feature_and_tiny_data(fit_quietly):
     rng = np.random.RandomState(0)
     for X in (
         rng.normal(size=(1, 4)),
@@ -55,7 +59,7 @@ def test_malformed_arrays_are_named(X, message):
         VAETransformer().fit(X)
 
 
-def test_lists_are_accepted():
+def test_lists_are_accepted(fit_quietly):
     X = np.random.RandomState(0).normal(size=(20, 3))
     vae = fit_quietly(X.tolist())
     np.testing.assert_array_equal(vae.transform(X.tolist()), vae.transform(X))
@@ -64,7 +68,7 @@ def test_lists_are_accepted():
 # ------------------------------------------------------------- values
 
 
-def test_extreme_feature_scales_stay_finite():
+def test_extreme_feature_scales_stay_finite(fit_quietly):
     rng = np.random.RandomState(0)
     X = np.column_stack(
         [rng.normal(size=50) * 1e30, rng.normal(size=50) * 1e-30, rng.normal(size=50)]
@@ -76,7 +80,7 @@ def test_extreme_feature_scales_stay_finite():
     assert abs(np.median(vae.score_samples(X))) < 20
 
 
-def test_huge_values_at_transform_time_do_not_produce_nan():
+def test_huge_values_at_transform_time_do_not_produce_nan(fit_quietly):
     X = np.random.RandomState(0).normal(size=(40, 3))
     vae = fit_quietly(X)
     far = np.array([[1e30, -1e30, 1e300]])
@@ -87,14 +91,14 @@ def test_huge_values_at_transform_time_do_not_produce_nan():
 @pytest.mark.parametrize(
     "dtype", [np.int8, np.int64, np.uint8, bool, np.float16, object]
 )
-def test_numeric_dtypes_are_accepted(dtype):
+def test_numeric_dtypes_are_accepted(dtype, fit_quietly):
     X = (np.random.RandomState(0).normal(size=(30, 3)) * 3).astype(dtype)
     vae = fit_quietly(X)
     assert vae.transform(X).dtype == np.float64
     assert_all_finite(vae, X)
 
 
-def test_pandas_mixed_dtypes_and_string_columns():
+def test_pandas_mixed_dtypes_and_string_columns(fit_quietly):
     rng = np.random.RandomState(0)
     frame = pd.DataFrame(
         {
@@ -117,7 +121,7 @@ def test_non_finite_sparse_values_are_rejected(bad):
         VAETransformer().fit(X)
 
 
-def test_caller_arrays_are_never_modified():
+def test_caller_arrays_are_never_modified(fit_quietly):
     rng = np.random.RandomState(0)
     dense = rng.normal(size=(40, 4))
     frame = pd.DataFrame(dense.copy(), columns=list("abcd"))
@@ -170,7 +174,7 @@ def test_out_of_memory_gives_advice(monkeypatch):
         VAETransformer(**FAST).fit(X)
 
 
-def test_early_stopping_keeps_the_best_validation_weights():
+def test_early_stopping_keeps_the_best_validation_weights(fit_quietly):
     X = np.random.RandomState(0).normal(size=(300, 6))
     vae = fit_quietly(
         X,
