@@ -169,12 +169,16 @@ def _parameters_are_finite(model: VAE) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
-def _loss_is_finite(model: VAE, batches: Iterable[torch.Tensor], beta: float) -> bool:
-    """Whether the current weights give a finite loss on the first batch."""
+def _loss_is_finite(
+    model: VAE, batches: Iterable[torch.Tensor], beta: float, objective: str
+) -> bool:
+    """Whether the current weights give a finite training loss (one draw) on
+    the first batch."""
     generator = torch.Generator(device=next(model.parameters()).device)
     with torch.no_grad():
         for x in batches:
-            return bool(torch.isfinite(batch_loss(model, x, 1, beta, generator)))
+            loss = batch_loss(model, x, 1, beta, generator, objective)
+            return bool(torch.isfinite(loss))
     return True
 
 
@@ -283,7 +287,7 @@ def train(
         )
     if pending is not None and not history.diverged:
         model.load_state_dict(pending.state)
-        if _loss_is_finite(model, make_batches(), beta):
+        if _loss_is_finite(model, make_batches(), beta, objective):
             good = pending
         else:
             history.diverged = True
