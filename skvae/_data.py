@@ -83,7 +83,7 @@ def map_row_blocks(
     with ``center`` and ``scale``, and stack the results.
 
     Blocks hold about ``INFERENCE_BLOCK_NUMBERS`` numbers per layer, so
-    memory stays bounded for any number of rows; results are stacked.
+    memory stays bounded for any number of rows.
     ``rows`` (indices) restricts the work to those rows, gathered one
     block at a time.
     """
