@@ -121,7 +121,8 @@ def row_terms(
     vae: VAETransformer, X: np.ndarray, n_draws: int
 ) -> dict[str, np.ndarray]:
     """The raw per-row quantities the statistics are made of."""
-    model, device = vae._inference_model()
+    inference = vae._inference()
+    model, device = inference.model, inference.device
     n_features = X.shape[1]
     likelihood = model.likelihood
 
@@ -147,7 +148,7 @@ def row_terms(
             [torch.stack(columns, -1), per_feature.mean(0)], dim=-1
         )  # (rows, 5 + features)
 
-    values = vae._map_rows(X, compute, model, device, n_draws=n_draws)
+    values = inference.map(X, compute, n_draws=n_draws)
     values[~np.isfinite(values)] = np.finfo(np.float64).max / 1e6
     names = ["elbo", "iw", "reconstruction", "kl", "latent"]
     terms = {name: values[:, i] for i, name in enumerate(names)}

@@ -1,28 +1,45 @@
 """Data movement between the user's arrays and the torch core.
 
-Standardisation statistics, the variance of a feature's recording grid,
-minibatches gathered from NumPy or sparse X, inference over row blocks of
-bounded size, and the advice given when a device runs out of memory. Nothing
-here knows about scikit-learn's estimator API; the estimator calls these
-functions with its fitted standardisation.
+Standardisation statistics, the variance of a feature's recording grid, the
+split into training and validation rows, minibatches gathered from NumPy or
+sparse X, a fitted model run over row blocks of bounded size
+(:class:`Inference`), and the advice given when a device runs out of memory.
+Nothing here knows about scikit-learn's estimator API; the estimator calls
+these functions with its parameters and fitted standardisation.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from ._torch_utils import host_view, standardize, to_numpy, to_tensor
+from ._networks import VAE
+from ._objectives import ROW_STATISTICS
+from ._torch_utils import (
+    host_view,
+    make_generator,
+    row_noise,
+    standard_normal,
+    standardize,
+    to_numpy,
+    to_tensor,
+    using_threads,
+)
 
 # Inference works on row blocks of about this many float64 numbers
 # (rows x draws x widest layer), so memory stays bounded for any n_samples.
 INFERENCE_BLOCK_NUMBERS = 2**22
+
+# early_stopping='auto' holds out rows when it can hold out at least this many.
+MIN_AUTO_VALIDATION_ROWS = 10
 
 
 def fit_standardization(X, standardizes: bool):
@@ -34,6 +51,43 @@ def fit_standardization(X, standardizes: bool):
         mean, variance = mean_variance_axis(X, axis=0)
         return mean, scale_from(mean, variance)
     return column_mean_and_scale(X)
+
+
+def fit_scaling(X, standardizes: bool, min_variance: float):
+    """(mean, scale, floor) per feature, the floor in the model's units.
+
+    The variance floor is ``min_variance``, or the variance of rounding to
+    the feature's resolution if that is larger (see
+    :func:`resolution_variance`).
+    """
+    mean, scale = fit_standardization(X, standardizes)
+    floor = np.maximum(min_variance, resolution_variance(X) / scale**2)
+    return mean, scale, floor
+
+
+def split_rows(n_samples, early_stopping, validation_fraction, split_seed, rng):
+    """Training rows and validation rows (None without early stopping).
+
+    ``early_stopping='auto'`` holds out rows when at least
+    :data:`MIN_AUTO_VALIDATION_ROWS` would be held out. The validation rows
+    are drawn from ``split_seed`` when it is given (once per model, so
+    warm-started fits on the same X keep the same validation rows), from
+    ``rng`` otherwise.
+    """
+    if early_stopping == "auto":
+        n_held_out = math.ceil(validation_fraction * n_samples)
+        early_stopping = n_held_out >= MIN_AUTO_VALIDATION_ROWS
+    if not early_stopping:
+        return rng.permutation(n_samples), None
+    split_rng = rng if split_seed is None else np.random.RandomState(split_seed % 2**32)
+    rows = split_rng.permutation(n_samples)
+    n_validation = max(1, int(math.ceil(validation_fraction * n_samples)))
+    if n_samples - n_validation < 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves no training rows "
+            f"out of n_samples={n_samples}; use more data or early_stopping=False."
+        )
+    return rows[n_validation:], rows[:n_validation]
 
 
 def minibatch_reader(X, center, scale, device):
@@ -101,6 +155,120 @@ def map_row_blocks(
         part = standardize(dense(part), center, scale)
         results.append(to_numpy(function(to_tensor(part, device, dtype), part)))
     return np.concatenate(results)
+
+
+@dataclass
+class Inference:
+    """A model run over the user's rows, in blocks, with its standardisation.
+
+    Parameters
+    ----------
+    model : VAE
+        The networks; :meth:`of` makes a float64 copy in evaluation mode, so
+        results do not depend on batching.
+    center, scale : ndarray of shape (n_features,)
+        The fitted standardisation: the model sees ``(X - center) / scale``.
+    threads : int or None
+        Torch's intra-op thread count while computing (None: torch's own).
+    advice : str
+        The setting named when the device runs out of memory.
+    """
+
+    model: VAE
+    center: np.ndarray
+    scale: np.ndarray
+    threads: int | None
+    advice: str
+
+    @classmethod
+    def of(cls, module, center, scale, threads, advice):
+        """Inference with a float64 copy of ``module``, on its device."""
+        model = copy.deepcopy(module).to(dtype=torch.float64).eval()
+        return cls(model, center, scale, threads, advice)
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    @property
+    def log_jacobian(self):
+        """log |d standardised / d x|: what a log density in the model's
+        units exceeds the same density in the data's units by."""
+        return float(np.sum(np.log(self.scale)))
+
+    def map(self, X, function, n_draws, dtype=torch.float64, rows=None):
+        """:func:`map_row_blocks` with this model, standardisation and threads."""
+        with (
+            torch.no_grad(),
+            out_of_memory_advice(self.advice),
+            using_threads(self.threads),
+        ):
+            return map_row_blocks(
+                X,
+                function,
+                self.model,
+                self.device,
+                n_draws,
+                self.center,
+                self.scale,
+                dtype,
+                rows,
+            )
+
+    def encode(self, X):
+        """Posterior means and standard deviations of q(z | x), as arrays."""
+
+        def encode(x, rows):
+            mean, log_var = self.model.encode(x)
+            return torch.cat([mean, torch.exp(0.5 * log_var)], dim=1)
+
+        encoded = self.map(X, encode, n_draws=1)
+        n_components = encoded.shape[1] // 2
+        return encoded[:, :n_components], encoded[:, n_components:]
+
+    def decode_mean(self, Z):
+        """The mean of p(x | z) for each latent code, in the data's units."""
+        with torch.no_grad(), using_threads(self.threads):
+            z = torch.from_numpy(np.asarray(Z, dtype=np.float64)).to(self.device)
+            decoded = to_numpy(self.model.likelihood.mean(self.model.decode(z)))
+        return self.to_data_units(decoded)
+
+    def sample(self, n_samples, data_seed, latent_seed):
+        """(x, z): z ~ p(z) drawn from ``latent_seed``, then x ~ p(x | z)."""
+        generator = make_generator(data_seed, torch.device("cpu"))
+        shape = (n_samples, self.model.encoder.mean_head.out_features)
+        z = standard_normal(shape, latent_seed, self.device, torch.float64)
+        with torch.no_grad(), using_threads(self.threads):
+            output = self.model.decode(z).cpu()
+            x = self.model.likelihood.to("cpu").sample(output, generator)
+        return self.to_data_units(to_numpy(x)), to_numpy(z)
+
+    def row_statistic(self, X, statistic, seed, n_draws):
+        """One :data:`~skvae._objectives.ROW_STATISTICS` value per row of X.
+
+        Draws are keyed by ``seed`` and each row's values (see
+        :func:`~skvae._torch_utils.row_noise`). Log densities are reported
+        in the data's units; a row so far from the data that float64
+        overflows (inf - inf) has zero density in the limit, so gets -inf
+        rather than NaN.
+        """
+        kind = ROW_STATISTICS[statistic]
+        n_components = self.model.encoder.mean_head.out_features
+
+        def compute(x, rows):
+            noise = None
+            if kind.uses_draws:
+                noise = row_noise(rows, seed, n_draws, n_components, x.device, x.dtype)
+            return kind.compute(self.model, x, noise)[:, None]
+
+        values = self.map(X, compute, n_draws)[:, 0]
+        if not kind.is_log_density:
+            return values
+        values[np.isnan(values)] = -np.inf
+        return values - self.log_jacobian
+
+    def to_data_units(self, standardized):
+        return standardized * self.scale + self.center
 
 
 def column_mean_and_scale(X, block_rows=8192):

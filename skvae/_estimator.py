@@ -9,14 +9,11 @@ optimisation loop in :mod:`skvae._training`.
 
 from __future__ import annotations
 
-import copy
 import inspect
-import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -28,50 +25,25 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._data import (
-    fit_standardization,
-    map_row_blocks,
-    minibatch_reader,
-    near_equal_parts,
-    out_of_memory_advice,
-    resolution_variance,
-)
+from ._data import Inference, fit_scaling, split_rows
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
-from ._networks import ACTIVATIONS, build_vae
-from ._objectives import OBJECTIVES, importance_weighted_bound, sgvb_terms
+from ._networks import ACTIVATIONS, build_vae, rebuild_vae
+from ._objectives import OBJECTIVES, ROW_STATISTICS
 from ._torch_utils import (
     draw_seed,
     make_generator,
-    multiply_adds,
+    network_thread_count,
     resolve_device,
-    row_noise,
-    standard_normal,
     state_from_bytes,
     state_to_bytes,
-    thread_count,
-    to_numpy,
-    using_threads,
 )
 from ._training import (
     OPTIMIZERS,
     StoppingRule,
+    TrainingSettings,
+    current_optimizer,
     describe_stop,
-    make_optimizer,
-    train,
-    update_hyperparameters,
-)
-
-# early_stopping='auto' holds out rows when it can hold out at least this many.
-_MIN_AUTO_VALIDATION_ROWS = 10
-
-
-# The per-row statistics of VAETransformer.row_statistic.
-ROW_STATISTICS = (
-    "importance_weighted",
-    "elbo",
-    "reconstruction",
-    "reconstruction_error",
-    "latent_energy",
+    fit_rows,
 )
 
 
@@ -579,18 +551,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        model, device = self._inference_model()
-
-        def encode(x, rows):
-            mean, log_var = model.encode(x)
-            return torch.cat([mean, torch.exp(0.5 * log_var)], dim=1)
-
-        encoded = self._map_rows(X, encode, model, device, n_draws=1)
-        n_components = encoded.shape[1] // 2
-        mean = encoded[:, :n_components].astype(X.dtype, copy=False)
-        if not return_std:
-            return mean
-        return mean, encoded[:, n_components:].astype(X.dtype, copy=False)
+        mean, std = self._inference().encode(X)
+        mean = mean.astype(X.dtype, copy=False)
+        return (mean, std.astype(X.dtype, copy=False)) if return_std else mean
 
     def inverse_transform(self, X):
         """Decode latent codes to the mean of p(x | z) in the units of ``X``.
@@ -614,11 +577,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"X has {Z.shape[1]} features, but inverse_transform expects "
                 f"latent codes with {n_components} columns (n_components)."
             )
-        model, device = self._inference_model()
-        with torch.no_grad(), self._threads(device):
-            z = torch.from_numpy(np.asarray(Z, dtype=np.float64)).to(device)
-            decoded = to_numpy(model.likelihood.mean(model.decode(z)))
-        return self._to_data_units(decoded).astype(Z.dtype, copy=False)
+        return self._inference().decode_mean(Z).astype(Z.dtype, copy=False)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw from the generative model: z ~ p(z), then x ~ p(x | z).
@@ -650,14 +609,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         rng = check_random_state(
             self.random_state if random_state is None else random_state
         )
-        model, device = self._inference_model()
-        generator = make_generator(draw_seed(rng), torch.device("cpu"))
-        shape = (n_samples, self._n_features_out)
-        z = standard_normal(shape, draw_seed(rng), device, torch.float64)
-        with torch.no_grad(), self._threads(device):
-            output = model.decode(z).cpu()
-            x = model.likelihood.to("cpu").sample(output, generator)
-        return self._to_data_units(to_numpy(x)), to_numpy(z)
+        data_seed, latent_seed = draw_seed(rng), draw_seed(rng)
+        return self._inference().sample(n_samples, data_seed, latent_seed)
 
     def score_samples(self, X):
         """Estimate log p(x) for each row, in nats, in the units of ``X``.
@@ -707,10 +660,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     @property
     def _n_features_out(self):
         return self.module_.encoder.mean_head.out_features
-
-    @property
-    def _log_jacobian(self):
-        return float(np.sum(np.log(self.input_scale_)))
 
     def row_statistic(self, X, statistic="importance_weighted", n_draws=None):
         """One number per row of X from the fitted model: a bound or a term of it.
@@ -771,34 +720,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        model, device = self._inference_model()
-        n_components = self._n_features_out
-
-        def compute(x, rows):
-            if statistic == "latent_energy":
-                mean, _ = model.encode(x)
-                return 0.5 * mean.square().sum(-1)[:, None]
-            if statistic == "reconstruction_error":
-                mean, _ = model.encode(x)
-                reconstruction = model.likelihood.mean(model.decode(mean))
-                return (x - reconstruction).square().sum(-1)[:, None]
-            noise = row_noise(
-                rows, self._scoring_seed, n_draws, n_components, device, x.dtype
-            )
-            if statistic == "importance_weighted":
-                return importance_weighted_bound(model, x, noise)[:, None]
-            expected_log_lik, kl = sgvb_terms(model, x, noise)
-            if statistic == "elbo":
-                return (expected_log_lik - kl)[:, None]
-            return expected_log_lik[:, None]
-
-        values = self._map_rows(X, compute, model, device, n_draws=n_draws)[:, 0]
-        if statistic in ("reconstruction_error", "latent_energy"):
-            return values
-        # Rows so far from the data that float64 overflows (inf - inf) have
-        # zero density in the limit: report -inf rather than NaN.
-        values[np.isnan(values)] = -np.inf
-        return values - self._log_jacobian
+        return self._inference().row_statistic(
+            X, statistic, self._scoring_seed, n_draws
+        )
 
     def _training_objective(self):
         """The objective trained on: 'auto' resolved."""
@@ -838,11 +762,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _initialize(self, X, rng):
         """Fit the standardisation, build the networks and draw the seeds."""
         standardizes = LIKELIHOODS[self.likelihood].standardizes_input
-        self.input_mean_, self.input_scale_ = fit_standardization(X, standardizes)
-        # The variance floor, in the model's units: min_variance, or the
-        # variance of rounding to the feature's resolution if that is larger.
-        floor = np.maximum(
-            self.min_variance, resolution_variance(X) / self.input_scale_**2
+        self.input_mean_, self.input_scale_, floor = fit_scaling(
+            X, standardizes, self.min_variance
         )
         self.variance_floor_ = floor * self.input_scale_**2
         self._architecture = dict(
@@ -854,106 +775,68 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             min_variance=floor.tolist(),
             decoder_variance=self.decoder_variance,
         )
-        init_generator = make_generator(draw_seed(rng), torch.device("cpu"))
+        init_generator = make_generator(draw_seed(rng), resolve_device("cpu"))
         self.module_ = build_vae(
             **self._architecture, generator=init_generator, init_scale=self.init_scale
         )
         self._scoring_seed = draw_seed(rng)
         self._split_seed = draw_seed(rng)
         self._training_rng = rng  # continued by partial_fit
-        self._optimizer = make_optimizer(
-            self.module_, self.solver, self.learning_rate, self.alpha
-        )
+        self._optimizer = None  # made by current_optimizer on the first epoch
         self._optimizer_state = None
 
     def _split_rows(self, n_samples, rng):
         """Training rows and validation rows (None without early stopping)."""
-        early_stopping = self.early_stopping
-        if early_stopping == "auto":
-            n_held_out = math.ceil(self.validation_fraction * n_samples)
-            early_stopping = n_held_out >= _MIN_AUTO_VALIDATION_ROWS
-        if not early_stopping:
-            return rng.permutation(n_samples), None
-        # Seeded once per model, so warm-started fits on the same X keep the
-        # same validation rows.
         split_seed = getattr(self, "_split_seed", None)
-        split_rng = (
-            rng if split_seed is None else np.random.RandomState(split_seed % 2**32)
+        return split_rows(
+            n_samples, self.early_stopping, self.validation_fraction, split_seed, rng
         )
-        rows = split_rng.permutation(n_samples)
-        n_validation = max(1, int(math.ceil(self.validation_fraction * n_samples)))
-        if n_samples - n_validation < 1:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no "
-                f"training rows out of n_samples={n_samples}; use more data or "
-                "early_stopping=False."
-            )
-        return rows[n_validation:], rows[:n_validation]
 
     def _train(self, X, train_rows, validation_rows, max_epochs, rng):
         device = resolve_device(self.device)  # again: a loaded model may move
         self.device_ = str(device)
         self.module_.to(device)
-        optimizer = self._get_optimizer()
-        read_rows = self._minibatch_reader(X, device)
+        self._optimizer = self._current_optimizer()
+        self._optimizer_state = None
+        settings = TrainingSettings(
+            batch_size=self.batch_size,
+            n_mc_samples=self.n_mc_samples,
+            beta=self.beta,
+            objective=self._training_objective(),
+            precision=self.precision,
+            rule=self._stopping_rule(validation_rows is not None),
+            threads=self._thread_count(device),
+            verbose=self.verbose,
+        )
+        return fit_rows(
+            self.module_,
+            self._optimizer,
+            X,
+            self.input_mean_,
+            self.input_scale_,
+            train_rows,
+            validation_rows,
+            max_epochs,
+            settings,
+            rng,
+        )
 
-        def make_batches():
-            order = train_rows[rng.permutation(len(train_rows))]
-            for start, stop in near_equal_parts(len(order), self.batch_size):
-                yield read_rows(order[start:stop])
-
-        validation_score = None
-        if validation_rows is not None:
-            seed = draw_seed(rng)
-            n_components = self._n_features_out
-
-            # The bound trained on (with beta = 1), with the objective's draws.
-            objective = OBJECTIVES[self._training_objective()]
-            n_draws = objective.validation_draws(self.n_mc_samples)
-
-            def lower_bound(x, rows):
-                noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
-                return objective.bound(self.module_, x, noise, 1.0)[:, None]
-
-            def validation_score():
-                self.module_.eval()
-                bounds = self._map_rows(
-                    X,
-                    lower_bound,
-                    self.module_,
-                    device,
-                    n_draws,
-                    torch.float32,
-                    rows=validation_rows,
-                )
-                return float(np.mean(bounds)) - self._log_jacobian
-
-        advice = f"batch_size={self.batch_size}"
-        with out_of_memory_advice(advice), self._threads(device):
-            return train(
-                self.module_,
-                optimizer,
-                make_batches,
-                validation_score,
-                max_epochs=max_epochs,
-                n_mc_samples=self.n_mc_samples,
-                beta=self.beta,
-                autocast_dtype=None if self.precision == "float32" else torch.bfloat16,
-                rule=self._stopping_rule(validation_rows is not None),
-                generator=make_generator(draw_seed(rng), device),
-                log_det_offset=self._log_jacobian,
-                verbose=self.verbose,
-                objective=self._training_objective(),
-            )
+    def _current_optimizer(self):
+        """The optimiser for the current solver, learning_rate and alpha, with
+        the state of the last one (see :func:`~skvae._training.current_optimizer`)."""
+        return current_optimizer(
+            self._optimizer,
+            self._optimizer_state,
+            self.module_,
+            self.solver,
+            self.learning_rate,
+            self.alpha,
+        )
 
     def _stopping_rule(self, early_stopping):
         return StoppingRule(
             self.tol, self.n_iter_no_change, early_stopping, self.lr_plateau_decays
         )
-
-    def _minibatch_reader(self, X, device):
-        """A function: row indices -> those rows of X, standardised, float32."""
-        return minibatch_reader(X, self.input_mean_, self.input_scale_, device)
 
     def _forget_fit(self):
         """Drop every fitted attribute, leaving an unfitted estimator."""
@@ -968,27 +851,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         for name in list(vars(self)):
             if name in private_state or (name.endswith("_") and name[0] != "_"):
                 delattr(self, name)
-
-    def _get_optimizer(self):
-        """The optimiser, following the current solver, learning_rate, alpha.
-
-        Its state (Adam's moments, Adagrad's sums) carries over between
-        ``partial_fit`` calls and warm-started fits, and through pickling; a
-        changed ``solver`` starts from a fresh state.
-        """
-        if self._optimizer is not None and not isinstance(
-            self._optimizer, OPTIMIZERS[self.solver]
-        ):
-            self._optimizer, self._optimizer_state = None, None
-        if self._optimizer is None:  # new solver, or after unpickling
-            self._optimizer = make_optimizer(
-                self.module_, self.solver, self.learning_rate, self.alpha
-            )
-            if self._optimizer_state is not None:
-                self._optimizer.load_state_dict(self._optimizer_state)
-                self._optimizer_state = None
-        update_hyperparameters(self._optimizer, self.learning_rate, self.alpha)
-        return self._optimizer
 
     def _record(self, history, reset, early_stopping):
         if reset:
@@ -1008,47 +870,25 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         scores = history.validation_scores
         self.best_validation_score_ = max(scores) if scores else None
 
-    def _inference_model(self):
-        """A float64 copy of the model, so results do not depend on batching."""
+    def _inference(self):
+        """The fitted model, in float64, run over row blocks (see
+        :class:`~skvae._data.Inference`)."""
         device = next(self.module_.parameters()).device
-        model = copy.deepcopy(self.module_).to(dtype=torch.float64).eval()
-        return model, device
-
-    def _map_rows(
-        self, X, function, model, device, n_draws, dtype=torch.float64, rows=None
-    ):
-        """:func:`~skvae._data.map_row_blocks` with this model's standardisation,
-        thread count and out-of-memory advice."""
         advice = f"n_importance_samples={self.n_importance_samples}"
-        with torch.no_grad(), out_of_memory_advice(advice), self._threads(device):
-            return map_row_blocks(
-                X,
-                function,
-                model,
-                device,
-                n_draws,
-                self.input_mean_,
-                self.input_scale_,
-                dtype,
-                rows,
-            )
-
-    def _threads(self, device):
-        """Run a block on the thread count chosen for this network, then restore.
-
-        One choice serves training and inference: it follows the forward
-        multiply-adds of a training step (the encoder once per row, the
-        decoder once per draw), which say whether the network is large
-        enough to share between threads (see ``n_threads``).
-        """
-        step_work = self.batch_size * (
-            multiply_adds(self.module_.encoder)
-            + self.n_mc_samples * multiply_adds(self.module_.decoder)
+        return Inference.of(
+            self.module_,
+            self.input_mean_,
+            self.input_scale_,
+            self._thread_count(device),
+            advice,
         )
-        return using_threads(thread_count(self.n_threads, device, step_work))
 
-    def _to_data_units(self, standardized):
-        return standardized * self.input_scale_ + self.input_mean_
+    def _thread_count(self, device):
+        """Torch's thread count for this network, in training and inference
+        alike (see ``n_threads``)."""
+        return network_thread_count(
+            self.module_, self.n_threads, device, self.batch_size, self.n_mc_samples
+        )
 
     def __getstate__(self):
         """Pickle weights and optimiser state as torch-serialised bytes.
@@ -1060,7 +900,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         state = self.__dict__.copy()
         if "module_" in state:
             state["module_"] = state_to_bytes(self.module_.state_dict())
-            state["_optimizer"] = state_to_bytes(self._get_optimizer().state_dict())
+            optimizer = self._current_optimizer()
+            state["_optimizer"] = state_to_bytes(optimizer.state_dict())
+            state["_optimizer_state"] = None
         return state
 
     def __setstate__(self, state):
@@ -1080,11 +922,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             state.setdefault(name, parameter.default)
         self.__dict__.update(state)
         if isinstance(state.get("module_"), bytes):
-            self.module_ = build_vae(
-                **self._architecture, generator=make_generator(0, torch.device("cpu"))
-            )
-            self.module_.load_state_dict(state_from_bytes(state["module_"]))
-            self.module_.eval()
+            self.module_ = rebuild_vae(self._architecture, state["module_"])
             self._optimizer = None
             self._optimizer_state = state_from_bytes(state["_optimizer"])
 

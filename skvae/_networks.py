@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ._likelihoods import LIKELIHOODS, Likelihood
+from ._torch_utils import make_generator, state_from_bytes
 
 LOG_VAR_BOUND = 40.0
 
@@ -134,6 +135,14 @@ def build_vae(
                     _initialize_linear(layer, init_scale, generator)
                 _lay_out_for_thread_invariance(layer)
     return VAE(encoder, decoder, observation_model)
+
+
+def rebuild_vae(architecture: dict, weights: bytes) -> VAE:
+    """The VAE that :func:`build_vae` describes by ``architecture``, on the
+    CPU, with the weights saved by :func:`~skvae._torch_utils.state_to_bytes`."""
+    model = build_vae(**architecture, generator=make_generator(0, torch.device("cpu")))
+    model.load_state_dict(state_from_bytes(weights))
+    return model.eval()
 
 
 def _initialize_linear(

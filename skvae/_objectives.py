@@ -1,11 +1,14 @@
-"""The variational bounds: KL to the prior, the SGVB bound, the IWAE bound.
+"""The variational bounds and the per-row statistics built from them.
 
-Notation: x is (batch, n_features), z is (batch, latent) or, with several
-draws per row, (draws, batch, latent).
+KL to the prior, the SGVB bound, the IWAE bound. Notation: x is (batch,
+n_features), z is (batch, latent) or, with several draws per row, (draws,
+batch, latent).
 
 :data:`OBJECTIVES` maps each training objective's name to an
 :class:`Objective`; training, validation and the estimator's checks all
 read it, so a new objective is one function and one entry here.
+:data:`ROW_STATISTICS` does the same for the numbers per row that
+``VAETransformer.row_statistic`` (and so the outlier detector) reports.
 """
 
 from __future__ import annotations
@@ -106,4 +109,74 @@ OBJECTIVES: dict[str, Objective] = {
     "elbo": Objective(beta_elbo, validation_draws=lambda n: 1, weights_kl=True),
     # Monitored with the training's K draws, the bound being trained.
     "iwae": Objective(iwae, validation_draws=lambda n: n, weights_kl=False),
+}
+
+
+# ----------------------------------------------------------- row statistics
+
+
+def _elbo(model: VAE, x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    expected_log_lik, kl = sgvb_terms(model, x, noise)
+    return expected_log_lik - kl
+
+
+def _expected_log_likelihood(
+    model: VAE, x: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    expected_log_lik, _ = sgvb_terms(model, x, noise)
+    return expected_log_lik
+
+
+def _reconstruction_error(model: VAE, x: torch.Tensor, noise: None) -> torch.Tensor:
+    mean, _ = model.encode(x)
+    reconstruction = model.likelihood.mean(model.decode(mean))
+    return (x - reconstruction).square().sum(-1)
+
+
+def _latent_energy(model: VAE, x: torch.Tensor, noise: None) -> torch.Tensor:
+    mean, _ = model.encode(x)
+    return 0.5 * mean.square().sum(-1)
+
+
+@dataclass(frozen=True)
+class RowStatistic:
+    """A number per row computed from a fitted model.
+
+    Attributes
+    ----------
+    compute : callable
+        ``compute(model, x, noise)`` -> (batch,), with ``noise`` of shape
+        (draws, batch, latent), or None when ``uses_draws`` is False.
+    uses_draws : bool
+        Whether the statistic averages over draws of z ~ q(z | x).
+    is_log_density : bool
+        Whether the value is a log density (or a bound on one) of x, which
+        the caller reports in the units of the user's data.
+    """
+
+    compute: Callable[..., torch.Tensor]
+    uses_draws: bool
+    is_log_density: bool
+
+
+ROW_STATISTICS: dict[str, RowStatistic] = {
+    # The bound score_samples reports.
+    "importance_weighted": RowStatistic(
+        lambda model, x, noise: importance_weighted_bound(model, x, noise),
+        uses_draws=True,
+        is_log_density=True,
+    ),
+    "elbo": RowStatistic(_elbo, uses_draws=True, is_log_density=True),
+    # E_q[log p(x | z)], the first term of the ELBO.
+    "reconstruction": RowStatistic(
+        _expected_log_likelihood, uses_draws=True, is_log_density=True
+    ),
+    # ||x - E[x | z = E[z | x]]||^2 in the model's (standardised) units.
+    "reconstruction_error": RowStatistic(
+        _reconstruction_error, uses_draws=False, is_log_density=False
+    ),
+    # 1/2 ||E[z | x]||^2: how far the code sits from the prior's centre.
+    "latent_energy": RowStatistic(
+        _latent_energy, uses_draws=False, is_log_density=False
+    ),
 }

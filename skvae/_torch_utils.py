@@ -243,6 +243,27 @@ def thread_count(
     return _TORCH_DEFAULT_THREADS
 
 
+def network_thread_count(
+    model: torch.nn.Module,
+    n_threads: int | None,
+    device: torch.device,
+    batch_size: int,
+    n_mc_samples: int,
+) -> int | None:
+    """:func:`thread_count` for a VAE trained on ``batch_size`` rows and
+    ``n_mc_samples`` draws per step.
+
+    One choice serves training and inference: it follows the forward
+    multiply-adds of a training step (the encoder once per row, the decoder
+    once per draw), which say whether the network is large enough to share
+    between threads.
+    """
+    step_work = batch_size * (
+        multiply_adds(model.encoder) + n_mc_samples * multiply_adds(model.decoder)
+    )
+    return thread_count(n_threads, device, step_work)
+
+
 @contextlib.contextmanager
 def using_threads(n_threads: int | None):
     """Run the block on ``n_threads`` of torch's threads, then restore the caller's."""

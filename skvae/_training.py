@@ -1,9 +1,12 @@
-"""The optimisation loop: epochs of minibatch steps, stopping rules, recovery.
+"""The optimisation loop and the optimiser's lifecycle.
 
-The loop knows nothing of scikit-learn. It receives the model, an optimiser
-and a source of minibatches, and returns a :class:`History`. Losses are
-per-sample negative bounds in nats, shifted by ``log_det_offset`` so they are
-in the units of the user's data.
+Epochs of minibatch steps, stopping rules, recovery from divergence, and the
+optimiser a model keeps across fits. The loop knows nothing of scikit-learn:
+:func:`fit_rows` receives the model, its optimiser, the data with its
+standardisation and a :class:`TrainingSettings`, and returns a
+:class:`History`. Losses are per-sample negative bounds in nats, shifted by
+the standardisation's log-Jacobian so they are in the units of the user's
+data.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._data import Inference, minibatch_reader, near_equal_parts, out_of_memory_advice
 from ._networks import VAE
 from ._objectives import OBJECTIVES
+from ._torch_utils import draw_seed, make_generator, row_noise, using_threads
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -83,6 +88,32 @@ def make_optimizer(
         return OPTIMIZERS[solver](groups, lr=learning_rate, fused=True)
     except (RuntimeError, TypeError, ValueError):
         return OPTIMIZERS[solver](groups, lr=learning_rate)
+
+
+def current_optimizer(
+    optimizer: torch.optim.Optimizer | None,
+    saved_state: dict | None,
+    model: VAE,
+    solver: str,
+    learning_rate: float,
+    alpha: float,
+) -> torch.optim.Optimizer:
+    """The optimiser to train ``model`` with now, following the parameters.
+
+    ``optimizer`` is the one used last (None after unpickling, with its
+    ``saved_state``). Its state (Adam's moments, Adagrad's sums) carries over
+    between ``partial_fit`` calls, warm-started fits and pickling; a changed
+    ``solver`` starts from a fresh state; a changed ``learning_rate`` or
+    ``alpha`` is applied to the existing state.
+    """
+    if optimizer is not None and not isinstance(optimizer, OPTIMIZERS[solver]):
+        optimizer, saved_state = None, None
+    if optimizer is None:
+        optimizer = make_optimizer(model, solver, learning_rate, alpha)
+        if saved_state is not None:
+            optimizer.load_state_dict(saved_state)
+    update_hyperparameters(optimizer, learning_rate, alpha)
+    return optimizer
 
 
 def update_hyperparameters(
@@ -296,6 +327,90 @@ def train(
     history.kept_epoch = kept.epoch
     model.eval()
     return history
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How :func:`fit_rows` trains: the estimator's parameters, resolved."""
+
+    batch_size: int  # largest minibatch; an epoch's minibatches are near-equal
+    n_mc_samples: int  # draws of z per row and step
+    beta: float  # weight of the KL term (the 'elbo' objective only)
+    objective: str  # a key of OBJECTIVES
+    precision: str  # 'float32', or 'bfloat16' for autocast matrix products
+    rule: StoppingRule
+    threads: int | None  # torch's intra-op threads (None: torch's own)
+    verbose: int
+
+
+def fit_rows(
+    model: VAE,
+    optimizer: torch.optim.Optimizer,
+    X,
+    center: np.ndarray,
+    scale: np.ndarray,
+    train_rows: np.ndarray,
+    validation_rows: np.ndarray | None,
+    max_epochs: int,
+    settings: TrainingSettings,
+    rng: np.random.RandomState,
+) -> History:
+    """:func:`train` on rows of X (NumPy or sparse), standardised on the fly.
+
+    Each epoch visits ``train_rows`` in a new order drawn from ``rng``, in
+    near-equal minibatches of at most ``settings.batch_size`` rows. With
+    ``validation_rows``, the monitored score is the objective's own bound
+    (with beta = 1 and the objective's validation draws, keyed by a seed drawn
+    once per call) averaged over those rows, in the data's units.
+    """
+    device = next(model.parameters()).device
+    read_rows = minibatch_reader(X, center, scale, device)
+
+    def make_batches():
+        order = train_rows[rng.permutation(len(train_rows))]
+        for start, stop in near_equal_parts(len(order), settings.batch_size):
+            yield read_rows(order[start:stop])
+
+    log_jacobian = float(np.sum(np.log(scale)))
+    validation_score = None
+    if validation_rows is not None:
+        seed = draw_seed(rng)
+        objective = OBJECTIVES[settings.objective]
+        n_draws = objective.validation_draws(settings.n_mc_samples)
+        n_components = model.encoder.mean_head.out_features
+        advice = f"validation with {n_draws} draws per row"
+        validation = Inference(model, center, scale, settings.threads, advice)
+
+        def lower_bound(x, rows):
+            noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
+            return objective.bound(model, x, noise, 1.0)[:, None]
+
+        def validation_score():
+            model.eval()
+            bounds = validation.map(
+                X, lower_bound, n_draws, torch.float32, rows=validation_rows
+            )
+            return float(np.mean(bounds)) - log_jacobian
+
+    advice = f"batch_size={settings.batch_size}"
+    with out_of_memory_advice(advice), using_threads(settings.threads):
+        return train(
+            model,
+            optimizer,
+            make_batches,
+            validation_score,
+            max_epochs=max_epochs,
+            n_mc_samples=settings.n_mc_samples,
+            beta=settings.beta,
+            autocast_dtype=(
+                None if settings.precision == "float32" else torch.bfloat16
+            ),
+            rule=settings.rule,
+            generator=make_generator(draw_seed(rng), device),
+            log_det_offset=log_jacobian,
+            verbose=settings.verbose,
+            objective=settings.objective,
+        )
 
 
 def describe_stop(history: History, rule: StoppingRule, max_epochs: int) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import skvae._training
 from skvae import VAETransformer
 
 ONE_DRAW = {"objective": "elbo", "n_mc_samples": 1}
@@ -62,16 +63,14 @@ def test_fit_is_identical_for_any_thread_count(
 @pytest.fixture
 def threads_seen_by_training(monkeypatch):
     """Record torch's thread count at every call of the training loop."""
-    import skvae._estimator
-
     seen = []
-    original = skvae._estimator.train
+    original = skvae._training.train
 
     def recording_train(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skvae._estimator, "train", recording_train)
+    monkeypatch.setattr(skvae._training, "train", recording_train)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     return seen
@@ -114,10 +113,10 @@ def test_caller_thread_count_is_restored(torch_threads, small_data, quiet_fit):
 
 def test_minibatches_have_near_equal_sizes(monkeypatch, quiet_fit):
     sizes = []
-    original = VAETransformer._minibatch_reader
+    original = skvae._training.minibatch_reader
 
-    def recording_reader(self, X, device):
-        read = original(self, X, device)
+    def recording_reader(*args):
+        read = original(*args)
 
         def read_and_record(rows):
             sizes.append(len(rows))
@@ -125,7 +124,7 @@ def test_minibatches_have_near_equal_sizes(monkeypatch, quiet_fit):
 
         return read_and_record
 
-    monkeypatch.setattr(VAETransformer, "_minibatch_reader", recording_reader)
+    monkeypatch.setattr(skvae._training, "minibatch_reader", recording_reader)
     X = np.random.RandomState(0).normal(size=(263, 3))
     vae = VAETransformer(batch_size=128, max_iter=1, early_stopping=False)
     quiet_fit(vae.set_params(random_state=0), X)
