@@ -67,7 +67,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     n_components : int, default=2
         Dimension of the latent space.
 
-    hidden_layer_sizes : array-like of int, default=(128, 64)
+    hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers; the decoder uses them in
         reverse order. An empty tuple gives linear maps (with a Gaussian
         likelihood, the factor-analysis model).
@@ -165,10 +165,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         near-equal size (they differ by at most one row), so no epoch ends
         on a tiny minibatch with a noisy gradient.
 
-    max_iter : int, default=200
+    max_iter : int, default=1000
         Maximum number of epochs (passes over the training rows).
 
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=3e-3
         Step size of the optimiser.
 
     alpha : float, default=0.0
