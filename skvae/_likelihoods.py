@@ -1,10 +1,11 @@
 """Observation models p(x | z): one class per likelihood.
 
 Each class turns the decoder's raw output into a log-density, a mean and a
-sample, checks the data it accepts and says what the encoder sees. A
-likelihood's formula lives in its class and nowhere else; the estimator looks
-classes up in :data:`LIKELIHOODS` by name, so a new likelihood is one class
-and one registry entry.
+sample, checks the data it accepts, says what the encoder sees and names the
+estimator parameters it reads (``hyperparameters``). A likelihood's formula
+lives in its class and nowhere else; the estimator looks classes up in
+:data:`LIKELIHOODS` by name, so a new likelihood is one class and one
+registry entry.
 """
 
 from __future__ import annotations
@@ -26,18 +27,15 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
 
     Subclasses implement :meth:`log_prob_terms`, :meth:`mean` and
     :meth:`sample` (abstract: a class missing one cannot be instantiated) and
-    may override :meth:`check_data` and :meth:`encoder_input`.
+    may override :meth:`check_data` and :meth:`encoder_input`. A model
+    with settings of its own takes them as keyword arguments of ``__init__``
+    named after the estimator's parameters, and lists them in
+    ``hyperparameters``; :meth:`build` passes it those and no others.
 
     Parameters
     ----------
     n_features : int
         Number of observed features.
-    min_variance : float or sequence of float
-        Lower bound on any variance the model learns, for every feature or
-        one per feature (ignored by models without one).
-    variance : {"per_point", "per_feature"}
-        Whether the variance is a function of z or one per feature (ignored
-        by models without one).
 
     Attributes
     ----------
@@ -45,21 +43,24 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         Whether the estimator standardises ``X`` before it reaches the model.
     support : tuple of float or None
         Closed interval the data must lie in, or None for the real line.
+    hyperparameters : tuple of str
+        The estimator parameters this model reads, by name.
     """
 
     standardizes_input: bool = True
     support: tuple[float, float] | None = None
+    hyperparameters: tuple[str, ...] = ()
 
-    def __init__(
-        self, n_features: int, min_variance: float, variance: str = "per_point"
-    ) -> None:
+    def __init__(self, n_features: int) -> None:
         super().__init__()
         self.n_features = n_features
-        if isinstance(min_variance, int | float):
-            self.min_variance = float(min_variance)
-        else:  # one per feature; follows the model's device and dtype
-            floor = torch.as_tensor(min_variance, dtype=torch.get_default_dtype())
-            self.register_buffer("min_variance", floor, persistent=False)
+
+    @classmethod
+    def build(cls, n_features: int, **settings) -> Likelihood:
+        """The model for ``n_features`` features, given the estimator's
+        settings; those not in ``hyperparameters`` are ignored."""
+        own = {name: settings[name] for name in cls.hyperparameters if name in settings}
+        return cls(n_features, **own)
 
     @property
     def n_outputs(self) -> int:
@@ -111,33 +112,52 @@ class GaussianLikelihood(Likelihood):
 
     p(x | z) = N(x; m(z), diag v), where the variance v comes from one of:
 
-    - ``variance="per_point"`` (the default): the decoder outputs both the
+    - ``decoder_variance="per_point"`` (the default): the decoder outputs both the
       mean and the variance of every feature, as functions of z, the Gaussian
       MLP decoder of Kingma & Welling (2013), Appendix C.2. The last layer
       has ``2 * n_features`` outputs: the mean, then a raw value r with
       ``v = min_variance + softplus(r + c)``, where ``c`` makes ``r = 0`` the
       start value ``initial_variance``. Softplus rather than exp keeps large
       variances from overflowing; for small ones it is exp(r + c).
-    - ``variance="per_feature"``: one learned variance per feature, shared by
+    - ``decoder_variance="per_feature"``: one learned variance per feature, shared by
       every z, ``v = min_variance + exp(log_excess_variance)`` (homoscedastic;
       the only model of skvae 0.1).
 
     The floor ``min_variance`` keeps the density bounded on near-constant or
     discrete features, where a free variance would collapse to zero.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of observed features.
+    min_variance : float or sequence of float
+        Lower bound on the variance, for every feature or one per feature.
+    decoder_variance : {"per_point", "per_feature"}, default="per_point"
+        Whether the variance is a function of z or one per feature.
     """
 
+    hyperparameters = ("min_variance", "decoder_variance")
     # The variance a new model starts from: that of standardised data.
     initial_variance = 1.0
 
     def __init__(
-        self, n_features: int, min_variance: float, variance: str = "per_point"
+        self,
+        n_features: int,
+        min_variance: float,
+        decoder_variance: str = "per_point",
     ) -> None:
-        super().__init__(n_features, min_variance)
-        if variance not in VARIANCE_TYPES:
+        super().__init__(n_features)
+        if isinstance(min_variance, int | float):
+            self.min_variance = float(min_variance)
+        else:  # one per feature; follows the model's device and dtype
+            floor = torch.as_tensor(min_variance, dtype=torch.get_default_dtype())
+            self.register_buffer("min_variance", floor, persistent=False)
+        if decoder_variance not in VARIANCE_TYPES:
             raise ValueError(
-                f"variance must be one of {VARIANCE_TYPES}; got {variance!r}."
+                f"decoder_variance must be one of {VARIANCE_TYPES}; "
+                f"got {decoder_variance!r}."
             )
-        self.per_point = variance == "per_point"
+        self.per_point = decoder_variance == "per_point"
         if self.per_point:
             # softplus(offset) = initial_variance
             self.variance_offset = math.log(math.expm1(self.initial_variance))

@@ -104,10 +104,9 @@ def build_vae(
     hidden_layer_sizes: Sequence[int],
     activation: str,
     likelihood: str,
-    min_variance: float,
     generator: torch.Generator,
     init_scale: float | None = None,
-    decoder_variance: str = "per_point",
+    **likelihood_settings,
 ) -> VAE:
     """Build a VAE on the CPU with weights drawn from ``generator``.
 
@@ -115,14 +114,14 @@ def build_vae(
     scheme for linear layers, U(-1/sqrt(fan_in), 1/sqrt(fan_in)); with a float
     every weight and bias is drawn from N(0, init_scale**2), the scheme of
     Kingma & Welling (2013). Either way the draws come from a local
-    generator, so a seed gives the same network on every device. The keyword
-    arguments other than ``generator`` and ``init_scale`` describe the
-    architecture completely, which is how a pickled model is rebuilt before
-    its weights are loaded.
+    generator, so a seed gives the same network on every device.
+    ``likelihood_settings`` are the estimator's settings for the likelihood
+    (e.g. ``min_variance``); each likelihood takes those it names in its
+    ``hyperparameters``. The arguments other than ``generator`` and
+    ``init_scale`` describe the architecture completely, which is how a
+    pickled model is rebuilt before its weights are loaded.
     """
-    observation_model = LIKELIHOODS[likelihood](
-        n_features, min_variance, variance=decoder_variance
-    )
+    observation_model = LIKELIHOODS[likelihood].build(n_features, **likelihood_settings)
     encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
     decoder = Decoder(
         n_components, hidden_layer_sizes, observation_model.n_outputs, activation

@@ -18,7 +18,7 @@ from skvae._likelihoods import (
 
 def test_gaussian_log_prob_matches_scipy():
     rng = np.random.RandomState(0)
-    likelihood = GaussianLikelihood(4, 1e-3, variance="per_feature").double()
+    likelihood = GaussianLikelihood(4, 1e-3, decoder_variance="per_feature").double()
     with torch.no_grad():
         likelihood.log_excess_variance.copy_(torch.tensor([-1.0, 0.0, 0.5, -8.0]))
     x = rng.normal(size=(6, 4))
@@ -54,7 +54,9 @@ def test_per_point_variance_starts_at_the_data_variance():
 
 @pytest.mark.parametrize("variance", ["per_point", "per_feature"])
 def test_gaussian_variance_never_below_floor(variance):
-    likelihood = GaussianLikelihood(n_features=3, min_variance=0.05, variance=variance)
+    likelihood = GaussianLikelihood(
+        n_features=3, min_variance=0.05, decoder_variance=variance
+    )
     output = torch.zeros(1, likelihood.n_outputs)
     with torch.no_grad():
         if variance == "per_feature":
@@ -79,7 +81,7 @@ def test_bernoulli_log_prob_matches_scipy():
     x = rng.binomial(1, 0.4, size=(5, 7)).astype(float)
     probability = 1.0 / (1.0 + np.exp(-logits))
     expected = stats.bernoulli(probability).logpmf(x).sum(axis=1)
-    likelihood = BernoulliLikelihood(n_features=7, min_variance=1e-3)
+    likelihood = BernoulliLikelihood(n_features=7)
     got = likelihood.log_prob(torch.from_numpy(x), torch.from_numpy(logits))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-10)
 
@@ -88,7 +90,8 @@ def test_bernoulli_log_prob_matches_scipy():
 def test_log_prob_broadcasts_over_draws(variance):
     x = torch.rand(4, 3)
     for likelihood_class in LIKELIHOODS.values():
-        likelihood = likelihood_class(3, 1e-3, variance=variance)
+        settings = dict(min_variance=1e-3, decoder_variance=variance)
+        likelihood = likelihood_class.build(3, **settings)
         output = torch.randn(5, 4, likelihood.n_outputs)  # (draws, batch, outputs)
         assert likelihood.log_prob(x, output).shape == (5, 4)
 
@@ -96,7 +99,8 @@ def test_log_prob_broadcasts_over_draws(variance):
 @pytest.mark.parametrize("variance", ["per_point", "per_feature"])
 @pytest.mark.parametrize("name", sorted(LIKELIHOODS))
 def test_sample_moments_match_mean(name, variance):
-    likelihood = LIKELIHOODS[name](n_features=3, min_variance=1e-3, variance=variance)
+    settings = dict(min_variance=1e-3, decoder_variance=variance)
+    likelihood = LIKELIHOODS[name].build(3, **settings)
     row = [-1.0, 0.0, 2.0] + [-2.0, 0.0, 1.0][: likelihood.n_outputs - 3]
     output = torch.tensor([row]).expand(20000, len(row))
     generator = torch.Generator().manual_seed(0)
@@ -116,7 +120,8 @@ def test_sample_moments_match_mean(name, variance):
 
 def test_gaussian_sigmoid_log_prob_matches_scipy():
     rng = np.random.RandomState(2)
-    likelihood = GaussianSigmoidLikelihood(3, 1e-4, variance="per_feature").double()
+    likelihood = GaussianSigmoidLikelihood(3, 1e-4, decoder_variance="per_feature")
+    likelihood = likelihood.double()
     with torch.no_grad():
         likelihood.log_excess_variance.copy_(torch.tensor([-2.0, -5.0, 0.0]))
     x = rng.uniform(size=(6, 3))
@@ -132,7 +137,7 @@ def test_gaussian_sigmoid_log_prob_matches_scipy():
 
 def test_poisson_log_prob_matches_scipy():
     rng = np.random.RandomState(3)
-    likelihood = PoissonLikelihood(4, 1e-3)
+    likelihood = PoissonLikelihood(4)
     output = rng.normal(scale=2.0, size=(6, 4))
     rate = np.log1p(np.exp(output))  # softplus
     x = rng.poisson(rate).astype(float)
@@ -149,7 +154,7 @@ def test_poisson_log_prob_matches_scipy():
 def test_poisson_encoder_reads_log1p_of_the_counts():
     x = torch.tensor([[0.0, 3.0, 100.0]])
     np.testing.assert_allclose(
-        PoissonLikelihood(3, 1e-3).encoder_input(x).numpy(), np.log1p(x.numpy())
+        PoissonLikelihood(3).encoder_input(x).numpy(), np.log1p(x.numpy())
     )
 
 
@@ -193,3 +198,13 @@ def test_poisson_vae_reaches_the_log_likelihood_of_the_true_counts_model():
     assert abs(vae.score(X_test) - true_model) < 0.05
     with pytest.raises(ValueError, match="non-negative integer"):
         vae.score(X_test + 0.5)
+
+
+def test_build_passes_a_likelihood_only_its_own_settings():
+    settings = dict(min_variance=0.5, decoder_variance="per_feature", other=1)
+    gaussian = GaussianLikelihood.build(3, **settings)
+    assert gaussian.min_variance == 0.5 and not gaussian.per_point
+    # Models without a variance take neither setting (nor the unknown one).
+    assert isinstance(PoissonLikelihood.build(3, **settings), PoissonLikelihood)
+    with pytest.raises(TypeError):
+        PoissonLikelihood(3, min_variance=0.5)

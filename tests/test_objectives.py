@@ -47,8 +47,8 @@ def _linear_gaussian_vae(seed=0):
         [],
         "identity",
         "gaussian",
-        1e-3,
         generator,
+        min_variance=1e-3,
         decoder_variance="per_feature",
     ).double()
     with torch.no_grad():

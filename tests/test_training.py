@@ -13,7 +13,14 @@ from skvae._training import StoppingRule, make_optimizer, train
 def _setup(seed=0):
     generator = torch.Generator().manual_seed(seed)
     model = build_vae(
-        3, 2, [4], "tanh", "gaussian", 1e-3, generator, decoder_variance="per_feature"
+        3,
+        2,
+        [4],
+        "tanh",
+        "gaussian",
+        generator,
+        min_variance=1e-3,
+        decoder_variance="per_feature",
     )
     optimizer = make_optimizer(model, "adam", 1e-2, 0.0)
     data = torch.randn(32, 3, generator=generator)
