@@ -578,3 +578,34 @@ def test_row_statistic_defaults_and_errors(small_data, quiet_fit):
         vae.row_statistic(small_data, "likelihood")
     with pytest.raises(ValueError, match="n_draws must be a positive integer"):
         vae.row_statistic(small_data, "elbo", n_draws=0)
+
+
+def test_more_components_than_features_warns(small_data, quiet_fit):
+    n_features = small_data.shape[1]
+    vae = VAETransformer(n_components=n_features + 1, max_iter=1, random_state=0)
+    with pytest.warns(
+        UserWarning, match=rf"larger than the number of features \({n_features}\)"
+    ):
+        vae.fit(small_data)
+    # As many as the features is fine, and partial_fit warns the same way once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        quiet_fit(VAETransformer(n_components=n_features, max_iter=1), small_data)
+    with pytest.warns(UserWarning, match="larger than the number of features"):
+        VAETransformer(n_components=n_features + 2).partial_fit(small_data)
+
+
+def test_non_numeric_columns_are_named_with_advice():
+    X = pd.DataFrame(
+        {
+            "size": [1.0, 2.0, 3.0, 4.0],
+            "colour": ["red", "green", "red", "blue"],
+            "grade": pd.Categorical(["a", "b", "a", "b"]),
+            "count": pd.array([1, 2, None, 4], dtype="Int64").fillna(0),
+            "flag": [True, False, True, True],
+        }
+    )
+    with pytest.raises(
+        ValueError, match=r"'colour', 'grade' are not numeric.*OneHotEncoder"
+    ):
+        VAETransformer(max_iter=1).fit(X)
