@@ -10,18 +10,27 @@ conventions.
 """
 
 from ._estimator import VAETransformer
+from ._onnx import export_onnx, register_onnx_converters
 from ._outlier import VAEOutlierDetector
 
 # The public classes belong to the package's namespace: pickles, skops and
 # MLflow then name them skvae.VAETransformer, not a private module.
 VAETransformer.__module__ = __name__
 VAEOutlierDetector.__module__ = __name__
+export_onnx.__module__ = __name__
+register_onnx_converters.__module__ = __name__
 
 __version__ = "0.2.0"
 
 # PyODVAEDetector (below) is public too, but left out of __all__ so that a
 # star import works without PyOD.
-__all__ = ["VAEOutlierDetector", "VAETransformer", "__version__"]
+__all__ = [
+    "VAEOutlierDetector",
+    "VAETransformer",
+    "__version__",
+    "export_onnx",
+    "register_onnx_converters",
+]
 
 
 def __getattr__(name):

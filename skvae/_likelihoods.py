@@ -87,6 +87,15 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         """What the encoder reads of a row (the row itself by default)."""
         return x
 
+    def onnx_encoder_input(self, graph, x: str) -> str:
+        """:meth:`encoder_input` as ONNX nodes written with ``graph`` (an
+        :class:`~skvae._onnx.OnnxGraph`); ``x`` and the result are names."""
+        return x
+
+    def onnx_mean(self, graph, output: str) -> str:
+        """:meth:`mean` as ONNX nodes (see :meth:`onnx_encoder_input`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no ONNX export.")
+
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         """log p(x | z) summed over features: (..., n_features) -> (...)."""
         return self.log_prob_terms(x, output).sum(-1)
@@ -189,6 +198,21 @@ class GaussianLikelihood(Likelihood):
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return self.location(output)
 
+    def onnx_location(self, graph, output: str) -> str:
+        if not self.per_point:
+            return output
+        starts, ends, axes = ([0], [self.n_features], [-1])
+        return graph.node(
+            "Slice",
+            output,
+            graph.constant(np.array(starts, dtype=np.int64)),
+            graph.constant(np.array(ends, dtype=np.int64)),
+            graph.constant(np.array(axes, dtype=np.int64)),
+        )
+
+    def onnx_mean(self, graph, output: str) -> str:
+        return self.onnx_location(graph, output)
+
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         mean = self.mean(output)
         noise = torch.randn(
@@ -215,6 +239,9 @@ class GaussianSigmoidLikelihood(GaussianLikelihood):
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.location(output))
 
+    def onnx_mean(self, graph, output: str) -> str:
+        return graph.node("Sigmoid", self.onnx_location(graph, output))
+
 
 class BernoulliLikelihood(Likelihood):
     """Independent Bernoulli per feature, parameterised by logits.
@@ -233,6 +260,9 @@ class BernoulliLikelihood(Likelihood):
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(output)
+
+    def onnx_mean(self, graph, output: str) -> str:
+        return graph.node("Sigmoid", output)
 
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return torch.bernoulli(torch.sigmoid(output), generator=generator)
@@ -269,6 +299,9 @@ class PoissonLikelihood(Likelihood):
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
         return torch.log1p(x)
 
+    def onnx_encoder_input(self, graph, x: str) -> str:
+        return graph.node("Log", graph.node("Add", x, graph.constant(1.0)))
+
     def rate(self, output: torch.Tensor) -> torch.Tensor:
         return F.softplus(output)
 
@@ -278,6 +311,11 @@ class PoissonLikelihood(Likelihood):
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return self.rate(output)
+
+    def onnx_mean(self, graph, output: str) -> str:
+        from ._onnx import unary
+
+        return unary(graph, "Softplus", output)
 
     def variance(self, output: torch.Tensor) -> torch.Tensor:
         """Variance per feature, equal to the rate for a Poisson count."""

@@ -1,4 +1,4 @@
-"""The examples in the public classes' docstrings, methods included, run.
+"""The examples in the public names' docstrings, methods included, run.
 
 ``--doctest-modules`` collects only what is defined in the module it
 imports, so the examples of methods (defined in the private modules but
@@ -22,16 +22,26 @@ def _public_classes():
     return classes
 
 
+# Public functions whose examples need optional packages, and those packages.
+_FUNCTIONS = {
+    skvae.export_onnx: ("onnx", "onnxruntime"),
+    skvae.register_onnx_converters: ("onnx", "skl2onnx"),
+}
+
+
 def _examples():
     finder = doctest.DocTestFinder()
-    for public_class in _public_classes():
-        for test in finder.find(public_class, module=False):
+    for public in [*_public_classes(), *_FUNCTIONS]:
+        for test in finder.find(public, module=False):
             if test.examples:
-                yield pytest.param(test, id=test.name)
+                needs = _FUNCTIONS.get(public, ())
+                yield pytest.param(test, needs, id=test.name)
 
 
-@pytest.mark.parametrize("test", _examples())
-def test_docstring_example_runs(test):
+@pytest.mark.parametrize("test, needs", _examples())
+def test_docstring_example_runs(test, needs):
+    for module in needs:
+        pytest.importorskip(module)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     with warnings.catch_warnings():
         # The examples train for a few epochs; saying so is expected.
@@ -40,6 +50,9 @@ def test_docstring_example_runs(test):
     assert result.failed == 0, f"{result.failed} example(s) of {test.name} failed"
 
 
-def test_every_public_class_has_an_example():
+def test_every_public_name_has_an_example():
+    for name in skvae.__all__:
+        if name != "__version__":
+            assert ">>>" in getattr(skvae, name).__doc__, name
     for public_class in _public_classes():
         assert ">>>" in public_class.__doc__, public_class.__name__
