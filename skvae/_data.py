@@ -53,14 +53,15 @@ def fit_standardization(X, standardizes: bool):
     return column_mean_and_scale(X)
 
 
-def fit_scaling(X, standardizes: bool, min_variance: float):
+def fit_scaling(X, standardizes: bool, min_variance: float, given=None):
     """(mean, scale, floor) per feature, the floor in the model's units.
 
-    The variance floor is ``min_variance``, or the variance of rounding to
-    the feature's resolution if that is larger (see
-    :func:`resolution_variance`).
+    The standardisation is X's own (see :func:`fit_standardization`), or
+    ``given`` as a (mean, scale) pair. The variance floor is
+    ``min_variance``, or the variance of rounding to the feature's
+    resolution if that is larger (see :func:`resolution_variance`).
     """
-    mean, scale = fit_standardization(X, standardizes)
+    mean, scale = fit_standardization(X, standardizes) if given is None else given
     floor = np.maximum(min_variance, resolution_variance(X) / scale**2)
     return mean, scale, floor
 

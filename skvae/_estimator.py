@@ -125,6 +125,22 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         value seen once an enormous penalty. The floor used is
         ``variance_floor_``. Ignored by the Bernoulli likelihood.
 
+    input_scaling : 'auto' or tuple of two array-like, default='auto'
+        The standardisation of the Gaussian likelihood ('gaussian'): the
+        model sees ``(X - mean) / scale``.
+
+        - 'auto': each feature's mean and standard deviation in the data the
+          model is first fitted on: ``fit``'s X, or the first block given to
+          ``partial_fit``.
+        - ``(mean, scale)``, two arrays of shape (n_features,): these, e.g.
+          statistics computed in one pass over a data set too large for
+          memory before training on it block by block, so the model does
+          not depend on which block comes first. A scale of 0 (a constant
+          feature) counts as 1.
+
+        Likelihoods that read X as given ('gaussian_sigmoid', 'bernoulli',
+        'poisson') accept 'auto' only.
+
     init_scale : float or None, default=None
         How the weights and biases of the networks are drawn. None: PyTorch's
         default for linear layers, U(-1/sqrt(fan_in), 1/sqrt(fan_in)). A
@@ -352,6 +368,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "decoder_variance": [StrOptions(set(VARIANCE_TYPES))],
         "min_variance": [Interval(Real, 0, None, closed="neither")],
+        "input_scaling": [StrOptions({"auto"}), tuple],
         "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
@@ -384,6 +401,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         likelihood="gaussian",
         decoder_variance="per_point",
         min_variance=1e-3,
+        input_scaling="auto",
         init_scale=None,
         beta=1.0,
         n_mc_samples=5,
@@ -412,6 +430,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
         self.min_variance = min_variance
+        self.input_scaling = input_scaling
         self.init_scale = init_scale
         self.beta = beta
         self.n_mc_samples = n_mc_samples
@@ -768,7 +787,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """Fit the standardisation, build the networks and draw the seeds."""
         standardizes = LIKELIHOODS[self.likelihood].standardizes_input
         self.input_mean_, self.input_scale_, floor = fit_scaling(
-            X, standardizes, self.min_variance
+            X, standardizes, self.min_variance, self._given_scaling(X.shape[1])
         )
         self.variance_floor_ = floor * self.input_scale_**2
         if self.n_components > X.shape[1]:
@@ -798,6 +817,38 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._training_rng = rng  # continued by partial_fit
         self._optimizer = None  # made by current_optimizer on the first epoch
         self._optimizer_state = None
+
+    def _given_scaling(self, n_features):
+        """``input_scaling`` checked: None for 'auto', else (mean, scale)."""
+        if isinstance(self.input_scaling, str):
+            return None
+        if not LIKELIHOODS[self.likelihood].standardizes_input:
+            raise ValueError(
+                f"likelihood={self.likelihood!r} reads X as given, so "
+                "input_scaling must be 'auto'; got a (mean, scale) pair."
+            )
+        if len(self.input_scaling) != 2:
+            raise ValueError(
+                "input_scaling must be 'auto' or a pair (mean, scale); got a "
+                f"tuple of {len(self.input_scaling)}."
+            )
+        mean, scale = (
+            check_array(
+                np.reshape(values, (1, -1)),
+                dtype=np.float64,
+                input_name=f"input_scaling's {name}",
+            )[0]
+            for values, name in zip(self.input_scaling, ("mean", "scale"), strict=True)
+        )
+        for values, name in ((mean, "mean"), (scale, "scale")):
+            if values.shape != (n_features,):
+                raise ValueError(
+                    f"input_scaling's {name} has {values.size} values; X has "
+                    f"{n_features} features."
+                )
+        if np.any(scale < 0):
+            raise ValueError("input_scaling's scale must be non-negative.")
+        return mean, np.where(scale == 0, 1.0, scale)
 
     def _split_rows(self, n_samples, rng):
         """Training rows and validation rows (None without early stopping)."""

@@ -609,3 +609,54 @@ def test_non_numeric_columns_are_named_with_advice():
         ValueError, match=r"'colour', 'grade' are not numeric.*OneHotEncoder"
     ):
         VAETransformer(max_iter=1).fit(X)
+
+
+def test_given_input_scaling_makes_partial_fit_independent_of_block_order(quiet_fit):
+    X = np.random.RandomState(0).normal(
+        loc=[0.0, 5.0, -3.0], scale=[1.0, 4.0, 0.5], size=(600, 3)
+    )
+    blocks = [X[:300] + 2.0, X[300:]]  # the blocks differ in their means
+    scaling = (X.mean(axis=0), X.std(axis=0))
+    fitted = []
+    for order in (blocks, blocks[::-1]):
+        vae = VAETransformer(
+            hidden_layer_sizes=(8,), input_scaling=scaling, random_state=0
+        )
+        for block in order:
+            vae.partial_fit(block)
+        fitted.append(vae)
+    for vae in fitted:
+        np.testing.assert_array_equal(vae.input_mean_, scaling[0])
+        np.testing.assert_array_equal(vae.input_scale_, scaling[1])
+    # 'auto' takes the first block's statistics, which differ with the order.
+    auto = [
+        VAETransformer(hidden_layer_sizes=(8,)).partial_fit(block) for block in blocks
+    ]
+    assert not np.allclose(auto[0].input_mean_, auto[1].input_mean_)
+    # fit with the data's own statistics given equals fit with 'auto'.
+    given = quiet_fit(
+        VAETransformer(max_iter=2, input_scaling=scaling, random_state=0), X
+    )
+    own = quiet_fit(VAETransformer(max_iter=2, random_state=0), X)
+    np.testing.assert_allclose(given.score_samples(X), own.score_samples(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "scaling, message",
+    [
+        ((np.zeros(3),), "a pair"),
+        ((np.zeros(2), np.ones(3)), "mean has 2 values; X has 3 features"),
+        ((np.zeros(3), -np.ones(3)), "must be non-negative"),
+        ((np.zeros(3), [1.0, np.nan, 1.0]), "NaN"),
+    ],
+)
+def test_input_scaling_errors(small_data, scaling, message):
+    with pytest.raises(ValueError, match=message):
+        VAETransformer(input_scaling=scaling).fit(small_data[:, :3])
+
+
+def test_input_scaling_is_for_standardising_likelihoods_only():
+    counts = np.random.RandomState(0).poisson(2.0, size=(50, 3)).astype(float)
+    vae = VAETransformer(likelihood="poisson", input_scaling=(np.zeros(3), np.ones(3)))
+    with pytest.raises(ValueError, match="reads X as given"):
+        vae.fit(counts)
