@@ -270,7 +270,16 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         products take kernels whose rounding depends on the thread count.
 
     verbose : int, default=0
-        Print one line per epoch when positive.
+        What ``fit`` shows while training; nothing when 0.
+
+        - 1: on a terminal, a progress bar with the elapsed time, the time
+          left to ``max_iter`` epochs and the last scores (where the
+          optional ``tqdm`` package is installed); elsewhere (logs,
+          notebooks) a line for the first epoch and every 10th.
+        - 2 or more: a line per epoch.
+
+        Either way ``fit`` ends with one line: the epochs run, why training
+        stopped, which epoch's weights were kept and the time it took.
 
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights, the standardisation
@@ -495,7 +504,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._record(history, not continuing, early_stopping)
         if self.verbose:
             rule = self._stopping_rule(early_stopping)
-            print(describe_stop(history, rule, self.max_iter))
+            print(describe_stop(history, rule, self.max_iter), flush=True)
         if history.diverged:
             warnings.warn(
                 f"Training diverged after {len(history.loss_curve)} epoch(s): the "

@@ -12,6 +12,7 @@ data.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ class History:
     diverged: bool = False
     interrupted: bool = False
     kept_epoch: int = 0
+    seconds: float = 0.0  # wall-clock time of the whole call
 
 
 def make_optimizer(
@@ -246,7 +248,9 @@ def train(
     (``History.kept_epoch`` says which; 0 means the initial weights). A
     ``KeyboardInterrupt`` stops training the same way, with a warning.
     """
+    started = time.perf_counter()
     history = History()
+    progress = Progress(max_epochs, verbose)
     good = _checkpoint(model, 0)
     pending = None  # weights of the last epoch, not yet shown to be good
     best, best_score = None, -np.inf
@@ -282,8 +286,7 @@ def train(
                 if monitored > best_score:
                     best, best_score = good, monitored
             history.epoch_times.append(time.perf_counter() - start)
-            if verbose:
-                _report(epoch, max_epochs, history)
+            progress.epoch_done(epoch, history)
             if monitored > monitored_best + rule.tol:
                 epochs_without_improvement = 0
             else:
@@ -301,14 +304,13 @@ def train(
             if rule.early_stopping and best is not None:
                 model.load_state_dict(best.state)
                 good, pending = best, None
-            if verbose:
-                print(
-                    f"Plateau: learning rate divided by {LR_DECAY_FACTOR:g} to "
-                    f"{optimizer.param_groups[0]['lr']:.3g}, going on from the "
-                    f"weights of epoch {good.epoch if pending is None else epoch}.",
-                    flush=True,
-                )
+            progress.note(
+                f"Plateau: learning rate divided by {LR_DECAY_FACTOR:g} to "
+                f"{optimizer.param_groups[0]['lr']:.3g}, going on from the "
+                f"weights of epoch {good.epoch if pending is None else epoch}."
+            )
     except KeyboardInterrupt:
+        progress.close()
         history.interrupted = True
         warnings.warn(
             "Training interrupted by the user; keeping the weights of the last "
@@ -322,10 +324,12 @@ def train(
             good = pending
         else:
             history.diverged = True
+    progress.close()
     kept = best if (rule.early_stopping and best is not None) else good
     model.load_state_dict(kept.state)
     history.kept_epoch = kept.epoch
     model.eval()
+    history.seconds = time.perf_counter() - started
     return history
 
 
@@ -437,12 +441,63 @@ def describe_stop(history: History, rule: StoppingRule, max_epochs: int) -> str:
             reason += f", after {n_decays} learning-rate decay(s)"
     else:
         reason = f"reached max_iter={max_epochs} before the stopping rule was met"
-    return f"Stopped after epoch {n_epochs}: {reason}; {kept}."
+    return f"Stopped after epoch {n_epochs}: {reason}; {kept}; {history.seconds:.1f} s."
 
 
-def _report(epoch: int, max_epochs: int, history: History) -> None:
+def epoch_line(epoch: int, max_epochs: int, history: History) -> str:
     line = f"Epoch {epoch}/{max_epochs}: loss = {history.loss_curve[-1]:.4f}"
     if history.validation_scores:
         line += f", validation score = {history.validation_scores[-1]:.4f}"
-    line += f", {history.epoch_times[-1]:.2f}s"
-    print(line, flush=True)
+    return line + f", {history.epoch_times[-1]:.2f}s"
+
+
+class Progress:
+    """What ``verbose`` shows while training.
+
+    ``verbose=1``: on a terminal, a progress bar over ``max_epochs`` with the
+    elapsed time, an estimate of the time left and the last scores (with
+    tqdm, where installed); elsewhere (logs, notebooks, or no tqdm) a line
+    for the first epoch and every :attr:`LINE_EVERY` epochs. ``verbose>=2``:
+    a line per epoch. Notes (learning-rate decays) are always printed.
+    """
+
+    LINE_EVERY = 10
+
+    def __init__(self, max_epochs: int, verbose: int, interactive: bool | None = None):
+        self.max_epochs = max_epochs
+        self.verbose = verbose
+        if interactive is None:
+            interactive = sys.stderr.isatty()
+        self.bar = None
+        if verbose == 1 and interactive:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                pass
+            else:
+                self.bar = tqdm(total=max_epochs, unit="epoch", leave=False)
+
+    def epoch_done(self, epoch: int, history: History) -> None:
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            scores = {"loss": f"{history.loss_curve[-1]:.4f}"}
+            if history.validation_scores:
+                scores["validation"] = f"{history.validation_scores[-1]:.4f}"
+            self.bar.set_postfix(scores, refresh=False)
+            self.bar.update(1)
+        elif self.verbose > 1 or epoch == 1 or epoch % self.LINE_EVERY == 0:
+            print(epoch_line(epoch, self.max_epochs, history), flush=True)
+
+    def note(self, text: str) -> None:
+        if not self.verbose:
+            return
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -273,7 +273,7 @@ def test_fit_leaves_global_random_state_alone(small_data, quiet_fit):
 def test_verbose_prints_one_line_per_epoch(small_data, capsys, quiet_fit):
     quiet_fit(VAETransformer(**FAST), small_data)
     assert capsys.readouterr().out == ""
-    quiet_fit(VAETransformer(**FAST, verbose=1), small_data)
+    quiet_fit(VAETransformer(**FAST, verbose=2), small_data)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 6
     assert re.match(r"Epoch 1/5: loss = -?\d+\.\d+, \d+\.\d+s", lines[0])
@@ -281,6 +281,35 @@ def test_verbose_prints_one_line_per_epoch(small_data, capsys, quiet_fit):
         "Stopped after epoch 5: reached max_iter=5 before the stopping rule was "
         "met; kept the weights of epoch "
     )
+    assert re.search(r"; \d+\.\d s\.$", lines[-1])
+
+
+def test_verbose_1_prints_every_tenth_epoch_away_from_a_terminal(
+    small_data, capsys, quiet_fit
+):
+    params = dict(FAST, max_iter=25, early_stopping=False)
+    quiet_fit(VAETransformer(**params, verbose=1), small_data)
+    lines = capsys.readouterr().out.strip().splitlines()
+    epochs = [int(re.match(r"Epoch (\d+)/25", line)[1]) for line in lines[:-1]]
+    assert epochs == [1, 10, 20]
+    assert lines[-1].startswith("Stopped after epoch 25")
+
+
+def test_verbose_1_draws_a_progress_bar_on_a_terminal(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    import skvae._training as training
+
+    monkeypatch.setattr(training.sys.stderr, "isatty", lambda: True, raising=False)
+    progress = training.Progress(max_epochs=4, verbose=1)
+    assert progress.bar is not None
+    history = training.History(loss_curve=[1.5], epoch_times=[0.1])
+    progress.epoch_done(1, history)
+    progress.note("Plateau: a note")
+    assert progress.bar.n == 1
+    progress.close()
+    captured = capsys.readouterr()
+    assert "Plateau: a note" in captured.out + captured.err
+    assert "Epoch 1/4" not in captured.out  # the bar, not lines
 
 
 def test_verbose_says_why_training_stopped_and_which_weights_were_kept(
@@ -298,11 +327,15 @@ def test_verbose_says_why_training_stopped_and_which_weights_were_kept(
     ).fit(small_data)
     lines = capsys.readouterr().out.strip().splitlines()
     best = int(np.argmax(vae.validation_scores_)) + 1
-    assert lines[-1] == (
-        f"Stopped after epoch {vae.n_iter_}: the validation score did not improve "
-        f"by more than tol=0.0001 for n_iter_no_change=3 epochs, after 1 "
-        f"learning-rate decay(s); kept the weights of epoch {best} (validation "
-        f"score {max(vae.validation_scores_):.4f})."
+    assert re.fullmatch(
+        re.escape(
+            f"Stopped after epoch {vae.n_iter_}: the validation score did not "
+            f"improve by more than tol=0.0001 for n_iter_no_change=3 epochs, after "
+            f"1 learning-rate decay(s); kept the weights of epoch {best} "
+            f"(validation score {max(vae.validation_scores_):.4f}); "
+        )
+        + r"\d+\.\d s\.",
+        lines[-1],
     )
     decays = [line for line in lines if line.startswith("Plateau")]
     assert len(decays) == 1 and "divided by 3 to 0.0167" in decays[0]
