@@ -442,7 +442,7 @@ def main():
     )
     header = (
         f"{'contender':<15} {'fit s':>7} {'rows/s':>9} {'GFLOP/s':>8} "
-        f"{'% peak':>7} {'skvae speed-up':>15} {'test ELBO':>10}"
+        f"{'% peak':>7} {'time / skvae':>15} {'test ELBO':>10}"
     )
     print(header)
     print("-" * len(header))
