@@ -4,12 +4,14 @@ The package offers :class:`VAETransformer`, Kingma & Welling's Auto-Encoding
 Variational Bayes on a PyTorch core, with the scikit-learn API: fit,
 transform, inverse_transform, sample, score_samples and score; and
 :class:`VAEOutlierDetector`, which scores rows by their likelihood under a
-fitted VAE with scikit-learn's outlier-detector API. Where PyOD is
+fitted VAE with scikit-learn's outlier-detector API; and
+:class:`VAEImputer`, which fills missing values from a VAE. Where PyOD is
 installed, :class:`PyODVAEDetector` offers the same detector with PyOD's
 conventions.
 """
 
 from ._estimator import VAETransformer
+from ._imputer import VAEImputer
 from ._onnx import export_onnx, register_onnx_converters
 from ._outlier import VAEOutlierDetector
 
@@ -17,6 +19,7 @@ from ._outlier import VAEOutlierDetector
 # MLflow then name them skvae.VAETransformer, not a private module.
 VAETransformer.__module__ = __name__
 VAEOutlierDetector.__module__ = __name__
+VAEImputer.__module__ = __name__
 export_onnx.__module__ = __name__
 register_onnx_converters.__module__ = __name__
 
@@ -25,6 +28,7 @@ __version__ = "0.2.0"
 # PyODVAEDetector (below) is public too, but left out of __all__ so that a
 # star import works without PyOD.
 __all__ = [
+    "VAEImputer",
     "VAEOutlierDetector",
     "VAETransformer",
     "__version__",

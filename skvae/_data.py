@@ -22,7 +22,7 @@ import torch
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from ._networks import VAE
-from ._objectives import ROW_STATISTICS
+from ._objectives import ROW_STATISTICS, conditional_draw, conditional_mean
 from ._torch_utils import (
     host_view,
     make_generator,
@@ -266,18 +266,69 @@ class Inference:
         if not kind.is_log_density:
             return values
         values[np.isnan(values)] = -np.inf
-        return values - self.log_jacobian
+        # The density of the observed part: only its features' scales count.
+        return values - (self.log_jacobian - missing_log_scale(X, self.scale))
+
+    def impute(self, X, seed, n_draws, draw_seed=None):
+        """X with its missing values (NaN) filled, in the data's units.
+
+        The conditional mean E[x_mis | x_obs] by self-normalised importance
+        sampling with ``n_draws`` draws per row keyed by ``seed`` (see
+        :func:`~skvae._objectives.conditional_mean`); or, with ``draw_seed``,
+        one draw from the conditional (for multiple imputation). Observed
+        values are returned as given.
+        """
+        n_components = self.model.encoder.mean_head.out_features
+        generator = None
+        if draw_seed is not None:
+            generator = make_generator(draw_seed, torch.device("cpu"))
+
+        def fill(x, rows):
+            noise = row_noise(rows, seed, n_draws, n_components, x.device, x.dtype)
+            if generator is None:
+                return conditional_mean(self.model, x, noise)
+            return conditional_draw(self.model.cpu(), x.cpu(), noise.cpu(), generator)
+
+        filled = self.to_data_units(self.map(X, fill, n_draws))
+        return np.where(np.isnan(X), filled, X)
 
     def to_data_units(self, standardized):
         return standardized * self.scale + self.center
+
+
+def missing_log_scale(X, scale, rows=None, block_rows=8192):
+    """Per row, the sum of log(scale) over its missing (NaN) features.
+
+    A row's log density in the data's units is its density in the model's
+    (standardised) units minus the log-scales of its observed features, that
+    is minus ``sum(log(scale)) - missing_log_scale``. Zeros for complete rows
+    (and for sparse X, whose rows are complete).
+    """
+    n_rows = X.shape[0] if rows is None else len(rows)
+    result = np.zeros(n_rows)
+    if sp.issparse(X):
+        return result
+    log_scale = np.log(scale)
+    for start in range(0, n_rows, block_rows):
+        part = (
+            X[start : start + block_rows]
+            if rows is None
+            else X[rows[start : start + block_rows]]
+        )
+        missing = np.isnan(part)
+        if missing.any():
+            result[start : start + len(part)] = missing @ log_scale
+    return result
 
 
 def column_mean_and_scale(X, block_rows=8192):
     """Per-feature mean and standard deviation, in float64, block by block.
 
     Two passes over row blocks, so no float64 copy of X is ever made. Constant
-    features get a scale of 1.
+    features get a scale of 1. Missing values (NaN) are left out.
     """
+    if np.isnan(X).any():
+        return _observed_mean_and_scale(X, block_rows)
     n_samples = X.shape[0]
     total = np.zeros(X.shape[1])
     for start in range(0, n_samples, block_rows):
@@ -289,6 +340,27 @@ def column_mean_and_scale(X, block_rows=8192):
         deviation -= mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, scale_from(mean, squares / n_samples)
+
+
+def _observed_mean_and_scale(X, block_rows):
+    """:func:`column_mean_and_scale` of the observed (non-NaN) values."""
+    total, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], block_rows):
+        block = X[start : start + block_rows]
+        total += np.nansum(block, axis=0, dtype=np.float64)
+        counts += np.sum(~np.isnan(block), axis=0)
+    if np.any(counts == 0):
+        empty = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(
+            f"Feature(s) {empty[:10]} of X have no observed value (all NaN): "
+            "there is nothing to learn about them. Drop them first."
+        )
+    mean = total / counts
+    squares = np.zeros(X.shape[1])
+    for start in range(0, X.shape[0], block_rows):
+        deviation = X[start : start + block_rows].astype(np.float64) - mean
+        squares += np.nansum(deviation * deviation, axis=0)
+    return mean, scale_from(mean, squares / counts)
 
 
 def resolution_variance(X, max_numbers=2**16, min_rows=1000):
@@ -308,7 +380,7 @@ def resolution_variance(X, max_numbers=2**16, min_rows=1000):
     for start in range(0, X.shape[1], 64):
         block = dense(rows[:, start : start + 64]).astype(np.float64)
         gaps = np.diff(np.sort(block, axis=0), axis=0)
-        gaps[gaps <= 0] = np.inf  # ties
+        gaps[~(gaps > 0)] = np.inf  # ties, and missing values (NaN)
         smallest = gaps.min(axis=0, initial=np.inf)
         variance[start : start + 64] = (
             np.where(np.isfinite(smallest), smallest, 0.0) ** 2 / 12

@@ -774,8 +774,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _validate_input(self, X, reset):
         _check_numeric_columns(X)
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            reset=reset,
         )
+        _check_rows_have_values(X)
         LIKELIHOODS[self.likelihood].check_data(X, self.likelihood)
         return X
 
@@ -809,6 +815,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 stacklevel=4,
             )
         self._architecture = dict(
+            missing_indicator=bool(_has_missing(X)),
             n_features=X.shape[1],
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
@@ -1004,6 +1011,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         return tags
 
 
@@ -1032,4 +1040,21 @@ def _check_numeric_columns(X):
             "are not numeric. Encode them first, e.g. with "
             "ColumnTransformer([('categories', OneHotEncoder(), [...])], "
             "remainder='passthrough') in a Pipeline before the VAE."
+        )
+
+
+def _has_missing(X):
+    return np.isnan(X.data if hasattr(X, "tocsr") else X).any()
+
+
+def _check_rows_have_values(X):
+    """Rows with no observed value at all have no likelihood to speak of."""
+    if hasattr(X, "tocsr") or not np.isnan(X).any():
+        return  # a sparse row's implicit zeros are observed values
+    empty = np.flatnonzero(np.isnan(X).all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"Row(s) {empty[:10].tolist()} of X have no observed value (all "
+            f"NaN); {empty.size} such row(s) in all. A VAE can neither encode "
+            "nor score them: drop them first."
         )

@@ -74,11 +74,13 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         if cls.support is None or not X.size:
             return
         low, high = cls.support
-        if X.min() < low or X.max() > high:
+        values = X.data if sp.issparse(X) else X
+        smallest, largest = np.nanmin(values), np.nanmax(values)
+        if smallest < low or largest > high:
             raise ValueError(
                 f"likelihood={name!r} requires every value of X to "
                 f"lie in [{low:g}, {high:g}]; got values in "
-                f"[{X.min():g}, {X.max():g}]. Rescale X, e.g. with "
+                f"[{smallest:g}, {largest:g}]. Rescale X, e.g. with "
                 "MinMaxScaler(clip=True) so unseen rows stay in range, or use "
                 "likelihood='gaussian'."
             )
@@ -97,8 +99,13 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         raise NotImplementedError(f"{type(self).__name__} has no ONNX export.")
 
     def log_prob(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-        """log p(x | z) summed over features: (..., n_features) -> (...)."""
-        return self.log_prob_terms(x, output).sum(-1)
+        """log p(x_obs | z): the terms of the observed features summed,
+        (..., n_features) -> (...). Missing values (NaN) contribute nothing;
+        they are filled with 0 before the terms are computed, so no NaN
+        reaches the gradients."""
+        missing = torch.isnan(x)
+        terms = self.log_prob_terms(torch.nan_to_num(x, nan=0.0), output)
+        return terms.masked_fill(missing, 0.0).sum(-1)
 
     @abc.abstractmethod
     def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
@@ -284,6 +291,7 @@ class PoissonLikelihood(Likelihood):
     @classmethod
     def check_data(cls, X, name: str) -> None:
         values = X.data if sp.issparse(X) else X  # a sparse matrix's zeros are counts
+        values = values[~np.isnan(values)]  # missing values are allowed
         if values.size and (values.min() < 0 or np.any(values != np.round(values))):
             raise ValueError(
                 f"likelihood={name!r} models counts: every value of X must be a "

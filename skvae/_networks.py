@@ -83,16 +83,33 @@ class Decoder(nn.Module):
 
 
 class VAE(nn.Module):
-    """Encoder, decoder and observation model of one variational auto-encoder."""
+    """Encoder, decoder and observation model of one variational auto-encoder.
 
-    def __init__(self, encoder: Encoder, decoder: Decoder, likelihood: Likelihood):
+    Missing values (NaN) reach the encoder as 0 (the mean of a standardised
+    feature); with ``missing_indicator`` the encoder also reads a 0/1 mask
+    of the missing features after the values (it then has twice as many
+    inputs as there are features).
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        decoder: Decoder,
+        likelihood: Likelihood,
+        missing_indicator: bool = False,
+    ):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.missing_indicator = missing_indicator
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.encoder(self.likelihood.encoder_input(x))
+        missing = torch.isnan(x)
+        x_in = torch.nan_to_num(self.likelihood.encoder_input(x), nan=0.0)
+        if self.missing_indicator:
+            x_in = torch.cat([x_in, missing.to(x_in.dtype)], dim=-1)
+        return self.encoder(x_in)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
@@ -106,6 +123,7 @@ def build_vae(
     likelihood: str,
     generator: torch.Generator,
     init_scale: float | None = None,
+    missing_indicator: bool = False,
     **likelihood_settings,
 ) -> VAE:
     """Build a VAE on the CPU with weights drawn from ``generator``.
@@ -122,7 +140,8 @@ def build_vae(
     pickled model is rebuilt before its weights are loaded.
     """
     observation_model = LIKELIHOODS[likelihood].build(n_features, **likelihood_settings)
-    encoder = Encoder(n_features, hidden_layer_sizes, n_components, activation)
+    n_inputs = 2 * n_features if missing_indicator else n_features
+    encoder = Encoder(n_inputs, hidden_layer_sizes, n_components, activation)
     decoder = Decoder(
         n_components, hidden_layer_sizes, observation_model.n_outputs, activation
     )
@@ -133,7 +152,7 @@ def build_vae(
                 with torch.no_grad():
                     _initialize_linear(layer, init_scale, generator)
                 _lay_out_for_thread_invariance(layer)
-    return VAE(encoder, decoder, observation_model)
+    return VAE(encoder, decoder, observation_model, missing_indicator)
 
 
 def rebuild_vae(architecture: dict, weights: bytes) -> VAE:

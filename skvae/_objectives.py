@@ -50,14 +50,14 @@ def sgvb_terms(
     return expected_log_lik, kl_to_standard_normal(mean, log_var)
 
 
-def importance_weighted_bound(
+def importance_log_weights(
     model: VAE, x: torch.Tensor, noise: torch.Tensor
-) -> torch.Tensor:
-    """The importance-weighted bound on log p(x) per row (Burda et al., 2015).
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(x_obs, z_k) / q(z_k | x) per draw and row, and the decoder outputs.
 
-    log (1/K) sum_k p(x, z_k) / q(z_k | x) with z_k = mean + sigma * noise_k.
-    One draw gives an ELBO with a sampled KL; the bound tightens towards
-    log p(x) as the number of draws K grows.
+    z_k = mean + sigma * noise_k; returns log weights (draws, batch) and the
+    decoder's outputs (draws, batch, n_outputs). Missing values of x (NaN)
+    are left out of p(x_obs | z).
     """
     mean, log_var = model.encode(x)
     z = mean + torch.exp(0.5 * log_var) * noise  # (draws, batch, latent)
@@ -66,9 +66,52 @@ def importance_weighted_bound(
     log_posterior = -0.5 * (
         noise.square().sum(-1) + log_var.sum(-1) + n_components * _LOG_2PI
     )
-    log_lik = model.likelihood.log_prob(x, model.decode(z))  # (draws, batch)
-    log_weights = log_lik + log_prior - log_posterior
+    output = model.decode(z)
+    log_lik = model.likelihood.log_prob(x, output)  # (draws, batch)
+    return log_lik + log_prior - log_posterior, output
+
+
+def importance_weighted_bound(
+    model: VAE, x: torch.Tensor, noise: torch.Tensor
+) -> torch.Tensor:
+    """The importance-weighted bound on log p(x) per row (Burda et al., 2015).
+
+    log (1/K) sum_k p(x, z_k) / q(z_k | x) with z_k = mean + sigma * noise_k.
+    One draw gives an ELBO with a sampled KL; the bound tightens towards
+    log p(x) as the number of draws K grows. With missing values, it bounds
+    log p(x_obs), the marginal likelihood of the observed part.
+    """
+    log_weights, _ = importance_log_weights(model, x, noise)
     return torch.logsumexp(log_weights, dim=0) - math.log(noise.shape[0])
+
+
+def conditional_mean(model: VAE, x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """E[x | x_obs] per row, by self-normalised importance sampling.
+
+    sum_k w_k E[x | z_k] with w_k proportional to p(x_obs, z_k) / q(z_k | x):
+    the importance-weighted imputation of Mattei & Frellsen (2019). Returns
+    (batch, n_features) in the model's units, for every feature (the caller
+    keeps the observed values).
+    """
+    log_weights, output = importance_log_weights(model, x, noise)
+    weights = torch.softmax(log_weights, dim=0)  # (draws, batch)
+    return (weights[..., None] * model.likelihood.mean(output)).sum(0)
+
+
+def conditional_draw(
+    model: VAE, x: torch.Tensor, noise: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """One draw of x from p(x | x_obs), approximately, per row.
+
+    Sampling importance resampling: a draw z_k picked with probability w_k
+    (as in :func:`conditional_mean`), then x ~ p(x | z_k).
+    """
+    log_weights, output = importance_log_weights(model, x, noise)
+    picked = torch.multinomial(
+        torch.softmax(log_weights, dim=0).T, 1, generator=generator
+    )[:, 0]  # (batch,)
+    chosen = output[picked, torch.arange(x.shape[0], device=x.device)]
+    return model.likelihood.sample(chosen, generator)
 
 
 def beta_elbo(model: VAE, x: torch.Tensor, noise: torch.Tensor, beta: float):
@@ -130,7 +173,8 @@ def _expected_log_likelihood(
 def _reconstruction_error(model: VAE, x: torch.Tensor, noise: None) -> torch.Tensor:
     mean, _ = model.encode(x)
     reconstruction = model.likelihood.mean(model.decode(mean))
-    return (x - reconstruction).square().sum(-1)
+    squared_error = (x - reconstruction).square()
+    return squared_error.masked_fill(torch.isnan(x), 0.0).sum(-1)
 
 
 def _latent_energy(model: VAE, x: torch.Tensor, noise: None) -> torch.Tensor:

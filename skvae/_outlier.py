@@ -316,7 +316,12 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
 
     def _validate_input(self, X, reset: bool):
         return validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",  # the VAE scores the observed part
+            reset=reset,
         )
 
     def _statistic(self, X) -> np.ndarray:
@@ -339,6 +344,7 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         return tags
 
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._data import Inference, minibatch_reader, near_equal_parts, out_of_memory_advice
+from ._data import (
+    Inference,
+    minibatch_reader,
+    missing_log_scale,
+    near_equal_parts,
+    out_of_memory_advice,
+)
 from ._networks import VAE
 from ._objectives import OBJECTIVES
 from ._torch_utils import draw_seed, make_generator, row_noise, using_threads
@@ -376,6 +382,9 @@ def fit_rows(
             yield read_rows(order[start:stop])
 
     log_jacobian = float(np.sum(np.log(scale)))
+    training_offset = log_jacobian
+    if _has_missing(X):  # losses of the observed parts, in the data's units
+        training_offset -= float(np.mean(missing_log_scale(X, scale, train_rows)))
     validation_score = None
     if validation_rows is not None:
         seed = draw_seed(rng)
@@ -389,12 +398,17 @@ def fit_rows(
             noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
             return objective.bound(model, x, noise, 1.0)[:, None]
 
+        validation_missing = missing_log_scale(X, scale, validation_rows)
+        validation_offset = log_jacobian
+        if np.any(validation_missing):
+            validation_offset -= float(np.mean(validation_missing))
+
         def validation_score():
             model.eval()
             bounds = validation.map(
                 X, lower_bound, n_draws, torch.float32, rows=validation_rows
             )
-            return float(np.mean(bounds)) - log_jacobian
+            return float(np.mean(bounds)) - validation_offset
 
     advice = f"batch_size={settings.batch_size}"
     with out_of_memory_advice(advice), using_threads(settings.threads):
@@ -411,7 +425,7 @@ def fit_rows(
             ),
             rule=settings.rule,
             generator=make_generator(draw_seed(rng), device),
-            log_det_offset=log_jacobian,
+            log_det_offset=training_offset,
             verbose=settings.verbose,
             objective=settings.objective,
         )
@@ -501,3 +515,7 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _has_missing(X) -> bool:
+    return bool(np.isnan(X.data if hasattr(X, "tocsr") else X).any())

@@ -114,11 +114,11 @@ def test_pandas_mixed_dtypes_and_string_columns(fit_quietly):
         fit_quietly(frame.assign(city=["Paris"] * 30))
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_non_finite_sparse_values_are_rejected(bad):
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinite_sparse_values_are_rejected(bad):
     X = sp.random(20, 4, density=0.5, format="csr", random_state=0)
     X.data[0] = bad
-    with pytest.raises(ValueError, match="NaN|infinity"):
+    with pytest.raises(ValueError, match="infinity"):
         VAETransformer().fit(X)
 
 

@@ -1,0 +1,227 @@
+"""VAEImputer: missing values filled from a VAE fitted on the observed entries."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.impute import MissingIndicator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._estimator import VAETransformer
+from ._torch_utils import draw_seed
+
+# The VAE of VAEImputer(vae=None): n_components is set at fit time to
+# min(8, n_features).
+_DEFAULT_VAE = dict(hidden_layer_sizes=(128, 64))
+_DEFAULT_MAX_COMPONENTS = 8
+
+
+class VAEImputer(TransformerMixin, BaseEstimator):
+    """Impute missing values with a variational auto-encoder.
+
+    A :class:`VAETransformer` is fitted on the observed entries of ``X``
+    (its bound leaves the missing ones out, and its encoder reads which
+    ones are missing). Each missing value is then filled with its
+    conditional mean given the row's observed values, E[x_mis | x_obs],
+    estimated by self-normalised importance sampling with
+    ``n_importance_samples`` draws of z (the MIWAE imputation of Mattei &
+    Frellsen, 2019). With ``sample_posterior=True`` it is filled with a draw
+    from that conditional instead, for multiple imputation, as with
+    :class:`~sklearn.impute.IterativeImputer`.
+
+    Parameters
+    ----------
+    vae : VAETransformer or None, default=None
+        The model, cloned at fit time. None: a ``VAETransformer`` with
+        ``hidden_layer_sizes=(128, 64)`` and ``n_components`` the smaller
+        of 8 and the number of features, its other parameters left at their
+        defaults.
+
+    n_importance_samples : int, default=100
+        Draws of z per row for the conditional mean (or for the draw).
+
+    sample_posterior : bool, default=False
+        Fill each missing value with a draw from p(x_mis | x_obs) instead of
+        its mean. Different ``random_state`` values then give different
+        completions of the same data (multiple imputation).
+
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator`'s columns (one per
+        feature that had missing values at fit time) to the output.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the VAE (overriding its own ``random_state``) and the draws.
+
+    Attributes
+    ----------
+    vae_ : VAETransformer
+        The fitted model.
+
+    indicator_ : MissingIndicator or None
+        The fitted indicator when ``add_indicator`` is True.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : Imputes each feature from the others
+        in turn.
+    sklearn.impute.KNNImputer : Imputes from the nearest complete rows.
+
+    References
+    ----------
+    Kingma, D. P. and Welling, M. (2013). Auto-Encoding Variational Bayes.
+    arXiv:1312.6114.
+
+    Mattei, P.-A. and Frellsen, J. (2019). MIWAE: Deep Generative Modelling
+    and Imputation of Incomplete Data Sets. ICML 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvae import VAEImputer, VAETransformer
+    >>> rng = np.random.RandomState(0)
+    >>> factor = rng.normal(size=(300, 1))
+    >>> X = factor @ np.ones((1, 4)) + 0.1 * rng.normal(size=(300, 4))
+    >>> X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    >>> imputer = VAEImputer(VAETransformer(n_components=1, hidden_layer_sizes=(16,),
+    ...                                     max_iter=50), random_state=0)
+    >>> X_filled = imputer.fit_transform(X)
+    >>> bool(np.isnan(X_filled).any())
+    False
+    """
+
+    _parameter_constraints: dict = {
+        "vae": [HasMethods(["fit", "row_statistic"]), None],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "sample_posterior": ["boolean"],
+        "add_indicator": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        vae=None,
+        *,
+        n_importance_samples=100,
+        sample_posterior=False,
+        add_indicator=False,
+        random_state=None,
+    ):
+        self.vae = vae
+        self.n_importance_samples = n_importance_samples
+        self.sample_posterior = sample_posterior
+        self.add_indicator = add_indicator
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the VAE on the observed entries of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values as NaN. Rows with no observed value are
+            an error.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : VAEImputer
+            The fitted imputer.
+        """
+        X = self._validate_input(X, reset=True)
+        if self.vae is None:
+            n_components = min(_DEFAULT_MAX_COMPONENTS, X.shape[1])
+            vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
+        else:
+            vae = clone(self.vae)
+        rng = check_random_state(self.random_state)
+        if self.random_state is not None:
+            vae.set_params(random_state=draw_seed(rng) % 2**32)
+        self.vae_ = vae.fit(X)
+        self._draw_seed = draw_seed(rng)
+        self.indicator_ = None
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
+        return self
+
+    def transform(self, X):
+        """Fill the missing values of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values as NaN.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_output_features)
+            ``X`` with its missing values filled (observed values unchanged),
+            followed by the indicator's columns when ``add_indicator``.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        imputed = X.astype(np.float64, copy=True)
+        rows = np.flatnonzero(np.isnan(X).any(axis=1))
+        if rows.size:
+            vae = self.vae_
+            inference = vae._inference()
+            draw_seed = self._draw_seed if self.sample_posterior else None
+            imputed[rows] = inference.impute(
+                X[rows], vae._scoring_seed, self.n_importance_samples, draw_seed
+            )
+        imputed = imputed.astype(X.dtype, copy=False)
+        if self.indicator_ is not None:
+            indicator = self.indicator_.transform(X).astype(imputed.dtype)
+            imputed = np.hstack([imputed, indicator])
+        return imputed
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the input's, then the indicator's.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; by default ``feature_names_in_`` or
+            ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The names of the output columns.
+        """
+        check_is_fitted(self)
+        from sklearn.utils.validation import _check_feature_names_in
+
+        names = _check_feature_names_in(self, input_features)
+        if self.indicator_ is not None:
+            names = np.concatenate(
+                [names, self.indicator_.get_feature_names_out(names)]
+            )
+        return names
+
+    def _validate_input(self, X, reset):
+        return validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+            reset=reset,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags

@@ -1,0 +1,243 @@
+"""Missing values (NaN): training and scoring on the observed entries, and
+VAEImputer."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, SimpleImputer
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skvae import VAEImputer, VAETransformer
+from skvae._likelihoods import LIKELIHOODS
+
+LINEAR = dict(n_components=2, hidden_layer_sizes=(), decoder_variance="per_feature")
+
+
+def with_missing(X, fraction, seed=0):
+    """A copy of X with about ``fraction`` of its cells NaN, none of its rows
+    all NaN; and the mask of those cells."""
+    mask = np.random.RandomState(seed).uniform(size=X.shape) < fraction
+    mask[mask.all(axis=1), 0] = False
+    missing = X.copy()
+    missing[mask] = np.nan
+    return missing, mask
+
+
+@pytest.mark.parametrize("name", sorted(LIKELIHOODS))
+def test_a_missing_value_contributes_nothing_to_log_prob(name):
+    settings = dict(min_variance=1e-3, decoder_variance="per_point")
+    likelihood = LIKELIHOODS[name].build(3, **settings).double()
+    x = torch.tensor([[0.2, 1.0, 0.0], [1.0, 0.0, 1.0]], dtype=torch.float64)
+    output = torch.randn(2, likelihood.n_outputs, dtype=torch.float64)
+    terms = likelihood.log_prob_terms(x, output)
+    x_missing = x.clone()
+    x_missing[0, 1] = torch.nan
+    got = likelihood.log_prob(x_missing, output)
+    # Exactly the sum of the observed features' terms; no NaN anywhere.
+    assert got[0] == terms[0, [0, 2]].sum()
+    assert got[1] == terms[1].sum()
+    output.requires_grad_(True)
+    likelihood.log_prob(x_missing, output).sum().backward()
+    assert torch.isfinite(output.grad).all()
+
+
+def test_complete_rows_score_the_same_through_the_missing_value_path(
+    factor_analysis_data, quiet_fit
+):
+    # A model trained with missing values scores complete rows with the
+    # same code as incomplete ones: a complete row scores bit-identically
+    # alone and next to incomplete rows.
+    X_train, X_test = factor_analysis_data
+    vae = quiet_fit(
+        VAETransformer(max_iter=5, random_state=0), with_missing(X_train, 0.2)[0]
+    )
+    complete = vae.score_samples(X_test[:20])
+    mixed, _ = with_missing(X_test[:40], 0.3, seed=1)
+    mixed[:20] = X_test[:20]
+    np.testing.assert_array_equal(vae.score_samples(mixed)[:20], complete)
+
+
+def test_scores_of_incomplete_rows_are_marginal_likelihoods(factor_analysis_data):
+    # A linear-Gaussian VAE is factor analysis, whose marginal of any subset
+    # of features is Gaussian in closed form: the score of a row with a
+    # missing feature must be close to that marginal log-density.
+    X_train, X_test = factor_analysis_data
+    vae = VAETransformer(**LINEAR, max_iter=400, learning_rate=1e-2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vae.fit(X_train)
+    mean = vae.input_mean_
+    model = vae.module_.double()
+    weight = model.decoder.output_head.weight.detach().numpy()  # (features, 2)
+    bias = model.decoder.output_head.bias.detach().numpy()
+    noise = model.likelihood.variance().detach().numpy()
+    scale = vae.input_scale_
+    loc = mean + scale * bias
+    cov = (scale[:, None] * weight) @ (scale[:, None] * weight).T + np.diag(
+        noise * scale**2
+    )
+    from scipy import stats
+
+    observed = np.arange(X_test.shape[1]) != 3
+    rows = X_test[:200].copy()
+    rows[:, 3] = np.nan
+    exact = stats.multivariate_normal(
+        loc[observed], cov[np.ix_(observed, observed)]
+    ).logpdf(rows[:, observed])
+    vae.set_params(n_importance_samples=256)
+    np.testing.assert_allclose(vae.score_samples(rows).mean(), exact.mean(), atol=0.05)
+    # and leaving the feature out costs what its conditional density was worth
+    assert vae.score_samples(rows).mean() > vae.score_samples(X_test[:200]).mean()
+
+
+def test_training_with_missing_values_uses_a_missing_indicator(small_data, quiet_fit):
+    missing, _ = with_missing(small_data, 0.2)
+    vae = quiet_fit(VAETransformer(max_iter=2, random_state=0), missing)
+    assert vae.module_.missing_indicator
+    assert vae.module_.encoder.body[0].in_features == 2 * small_data.shape[1]
+    assert np.all(np.isfinite(vae.transform(missing)))
+    assert np.all(np.isfinite(vae.score_samples(missing)))
+    complete = quiet_fit(VAETransformer(max_iter=2, random_state=0), small_data)
+    assert not complete.module_.missing_indicator
+    # A model fitted on complete data still takes incomplete rows.
+    assert np.all(np.isfinite(complete.score_samples(missing)))
+
+
+def test_rows_and_columns_with_nothing_observed_are_errors(small_data, fitted_small):
+    X = small_data.copy()
+    X[[2, 5]] = np.nan
+    with pytest.raises(
+        ValueError, match=r"Row\(s\) \[2, 5\] of X have no observed value"
+    ):
+        VAETransformer(max_iter=1).fit(X)
+    with pytest.raises(ValueError, match="no observed value"):
+        fitted_small.score_samples(X)
+    X = small_data.copy()
+    X[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"Feature\(s\) \[1\] of X have no observed"):
+        VAETransformer(max_iter=1).fit(X)
+
+
+@pytest.fixture
+def fitted_small(small_data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return VAETransformer(max_iter=2, random_state=0).fit(small_data)
+
+
+def test_pandas_missing_values_are_accepted(small_data, quiet_fit):
+    frame = pd.DataFrame(small_data, columns=list("abcde")).astype("Float64")
+    frame.iloc[3, 2] = pd.NA
+    vae = quiet_fit(VAETransformer(max_iter=2, random_state=0), frame)
+    assert np.isfinite(vae.score_samples(frame)).all()
+
+
+# ---------------------------------------------------------------- imputer
+
+
+def test_imputer_keeps_observed_values_and_fills_the_rest(small_data, quiet_fit):
+    missing, mask = with_missing(small_data, 0.25)
+    before = missing.copy()
+    imputer = VAEImputer(VAETransformer(max_iter=3), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        filled = imputer.fit_transform(missing)
+    np.testing.assert_array_equal(missing, before)  # the caller's array
+    np.testing.assert_array_equal(filled[~mask], small_data[~mask])
+    assert not np.isnan(filled).any()
+
+
+def _linear_gaussian(vae):
+    """(loc, cov) of x under a fitted linear-Gaussian VAE, in X's units."""
+    model = vae.module_
+    weight = model.decoder.output_head.weight.detach().double().numpy()
+    bias = model.decoder.output_head.bias.detach().double().numpy()
+    noise = model.likelihood.variance().detach().double().numpy()
+    scale = vae.input_scale_
+    loc = vae.input_mean_ + scale * bias
+    loadings = scale[:, None] * weight
+    return loc, loadings @ loadings.T + np.diag(noise * scale**2)
+
+
+def test_imputer_approaches_the_exact_conditional_mean(factor_analysis_data):
+    # Under the fitted model (linear-Gaussian, so factor analysis) the
+    # conditional mean E[x_mis | x_obs] has a closed form; the importance-
+    # weighted imputation must reach it, and beat the column means by far.
+    X_train, X_test = factor_analysis_data
+    missing, mask = with_missing(X_train, 0.3)
+    vae = VAETransformer(**LINEAR, max_iter=400, learning_rate=1e-2, random_state=0)
+    imputer = VAEImputer(vae, n_importance_samples=2000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer.fit(missing)
+    test_missing, test_mask = with_missing(X_test[:200], 0.3, seed=1)
+    filled = imputer.transform(test_missing)
+    loc, cov = _linear_gaussian(imputer.vae_)
+    exact = test_missing.copy()
+    for row, cells in zip(exact, test_mask, strict=True):
+        if cells.any():
+            seen = ~cells
+            gain = cov[np.ix_(cells, seen)] @ np.linalg.inv(cov[np.ix_(seen, seen)])
+            row[cells] = loc[cells] + gain @ (row[seen] - loc[seen])
+    scale = X_test.std(axis=0)
+    error = (
+        np.abs(filled - exact)[test_mask]
+        / np.broadcast_to(scale, exact.shape)[test_mask]
+    )
+    assert np.mean(error) < 0.02  # in standard deviations of each feature
+    truth = X_test[:200]
+    vae_rmse = _rmse((filled / scale)[test_mask], (truth / scale)[test_mask])
+    means = SimpleImputer().fit(missing).transform(test_missing)
+    assert vae_rmse < 0.8 * _rmse(
+        (means / scale)[test_mask], (truth / scale)[test_mask]
+    )
+    iterative = IterativeImputer(random_state=0).fit(missing).transform(test_missing)
+    assert vae_rmse < 1.05 * _rmse(
+        (iterative / scale)[test_mask], (truth / scale)[test_mask]
+    )
+
+
+def test_imputer_draws_for_multiple_imputation(small_data, quiet_fit):
+    missing, mask = with_missing(small_data, 0.3)
+    vae = VAETransformer(max_iter=3)
+    draws = []
+    for seed in (0, 1):
+        imputer = VAEImputer(vae, sample_posterior=True, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            draws.append(imputer.fit_transform(missing))
+    assert not np.allclose(draws[0][mask], draws[1][mask])
+    np.testing.assert_array_equal(draws[0][~mask], small_data[~mask])
+    # The same seed, the same completion.
+    again = imputer.transform(missing)
+    np.testing.assert_array_equal(again, draws[1])
+
+
+def test_imputer_indicator_names_and_pandas_output(small_data):
+    frame = pd.DataFrame(small_data, columns=list("abcde"))
+    frame.iloc[[1, 4], 2] = np.nan
+    imputer = VAEImputer(VAETransformer(max_iter=2), add_indicator=True, random_state=0)
+    imputer.set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = imputer.fit_transform(frame)
+    assert list(out.columns) == ["a", "b", "c", "d", "e", "missingindicator_c"]
+    assert out["missingindicator_c"].tolist() == [float(i in (1, 4)) for i in range(60)]
+    assert not out.isna().any().any()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@parametrize_with_checks(
+    [VAEImputer(VAETransformer(n_components=1, hidden_layer_sizes=(4,), max_iter=2))]
+)
+def test_imputer_is_a_scikit_learn_estimator(estimator, check):
+    check(estimator)
+
+
+def _rmse(a, b):
+    return float(np.sqrt(np.mean((a - b) ** 2)))
