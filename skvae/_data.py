@@ -42,9 +42,14 @@ INFERENCE_BLOCK_NUMBERS = 2**22
 MIN_AUTO_VALIDATION_ROWS = 10
 
 
-def fit_standardization(X, standardizes: bool):
+def fit_standardization(X, standardizes):
     """(mean, scale) per feature: X's own, or (0, 1) when the likelihood
-    reads X as it is."""
+    reads X as it is. ``standardizes`` is one bool for every feature, or
+    one per feature."""
+    if not np.isscalar(standardizes):
+        mean, scale = fit_standardization(X, True)
+        mean[~standardizes], scale[~standardizes] = 0.0, 1.0
+        return mean, scale
     if not standardizes:
         return np.zeros(X.shape[1]), np.ones(X.shape[1])
     if sp.issparse(X):

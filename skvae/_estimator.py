@@ -29,6 +29,7 @@ from ._data import Inference, fit_scaling, split_rows
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
+from ._tabular import encode, fit_columns
 from ._torch_utils import (
     draw_seed,
     make_generator,
@@ -80,9 +81,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             'identity'}, default='relu'
         Non-linearity after each hidden layer.
 
-    likelihood : {'gaussian', 'gaussian_sigmoid', 'bernoulli', 'poisson'}, \
-            default='gaussian'
-        Observation model p(x | z).
+    likelihood : {'gaussian', 'gaussian_sigmoid', 'bernoulli', 'poisson', \
+            'auto'}, list or dict, default='gaussian'
+        Observation model p(x | z): one name for every feature, or one per
+        column for tables of mixed types.
 
         - 'gaussian': diagonal Gaussian whose mean and variance the decoder
           outputs (see ``decoder_variance``). Features are standardised
@@ -97,6 +99,23 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           from the decoder; ``X`` must hold non-negative integers, used as
           given, and the encoder reads ``log1p(X)``. Log-likelihoods are
           exact log-probabilities of the counts, in nats.
+        - 'auto': one likelihood per column, chosen from a data frame's
+          dtypes: category, object and string columns 'categorical' (a
+          softmax over the levels seen in fit; the encoder reads them
+          one-hot), booleans 'bernoulli', floats 'gaussian'. Integer
+          columns holding only 0 and 1 are 'bernoulli', other non-negative
+          integers below 1000 'poisson' (counts), the rest 'gaussian'. On a
+          NumPy array every column is read as numbers by the same rule.
+        - a list with one of 'gaussian', 'bernoulli', 'poisson' and
+          'categorical' per column, or a dict {column name or index: kind}
+          that overrides 'auto' for the columns it names.
+
+        With a per-column likelihood, ``score_samples`` sums the columns'
+        terms, each in its column's units (densities for Gaussian columns,
+        probabilities for the others), the fitted ``column_likelihoods_``
+        records each column's kind and levels, and ``inverse_transform`` and
+        ``sample`` return a data frame with the training frame's columns,
+        dtypes and levels (categorical columns: the most probable level).
 
     decoder_variance : {'per_point', 'per_feature'}, default='per_point'
         Where the Gaussian likelihoods' variance comes from.
@@ -303,6 +322,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Scale dividing each feature (ones for 'bernoulli' and for constant
         features).
 
+    column_likelihoods_ : ColumnSpec
+        With a per-column ``likelihood``: ``kinds`` (each column's
+        likelihood), ``levels`` (the categories of categorical columns),
+        ``names`` and ``dtypes`` of the training frame.
+
     variance_floor_ : ndarray of shape (`n_features_in_`,)
         Smallest variance of each feature under p(x | z), in the units of
         ``X`` squared (see ``min_variance``). Not used by 'bernoulli'.
@@ -374,7 +398,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "likelihood": [
+            StrOptions(
+                {"gaussian", "gaussian_sigmoid", "bernoulli", "poisson", "auto"}
+            ),
+            list,
+            tuple,
+            dict,
+        ],
         "decoder_variance": [StrOptions(set(VARIANCE_TYPES))],
         "min_variance": [Interval(Real, 0, None, closed="neither")],
         "input_scaling": [StrOptions({"auto"}), tuple],
@@ -609,7 +640,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"X has {Z.shape[1]} features, but inverse_transform expects "
                 f"latent codes with {n_components} columns (n_components)."
             )
-        return self._inference().decode_mean(Z).astype(Z.dtype, copy=False)
+        decoded = self._inference().decode_mean(Z).astype(Z.dtype, copy=False)
+        return self._as_table(decoded)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw from the generative model: z ~ p(z), then x ~ p(x | z).
@@ -642,7 +674,18 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self.random_state if random_state is None else random_state
         )
         data_seed, latent_seed = draw_seed(rng), draw_seed(rng)
-        return self._inference().sample(n_samples, data_seed, latent_seed)
+        X, Z = self._inference().sample(n_samples, data_seed, latent_seed)
+        return self._as_table(X), Z
+
+    def _as_table(self, X):
+        """X as a frame like the training one, when fitted on a frame with
+        per-column likelihoods; as it is otherwise."""
+        spec = getattr(self, "column_likelihoods_", None)
+        if spec is None or spec.names is None:
+            return X
+        from ._tabular import decode
+
+        return decode(X, spec)
 
     def score_samples(self, X):
         """Estimate log p(x) for each row, in nats, in the units of ``X``.
@@ -771,7 +814,30 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "objective='elbo' for a beta-VAE."
             )
 
+    def _per_column(self):
+        """Whether ``likelihood`` gives each column its own likelihood."""
+        return not isinstance(self.likelihood, str) or self.likelihood == "auto"
+
+    def _validate_table(self, X, reset):
+        """A table with per-column likelihoods, as the float matrix the model
+        reads (see :mod:`skvae._tabular`)."""
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        if hasattr(X, "shape") and len(X.shape) != 2 or not hasattr(X, "shape"):
+            X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
+        if reset:
+            self.column_likelihoods_ = fit_columns(X, self.likelihood)
+        matrix = check_array(
+            encode(X, self.column_likelihoods_),
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+            input_name="X",
+        )
+        _check_rows_have_values(matrix)
+        return matrix
+
     def _validate_input(self, X, reset):
+        if self._per_column():
+            return self._validate_table(X, reset)
         _check_numeric_columns(X)
         X = validate_data(
             self,
@@ -800,7 +866,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _initialize(self, X, rng):
         """Fit the standardisation, build the networks and draw the seeds."""
-        standardizes = LIKELIHOODS[self.likelihood].standardizes_input
+        likelihood_settings = {}
+        if self._per_column():
+            spec = self.column_likelihoods_
+            standardizes = np.array([kind == "gaussian" for kind in spec.kinds])
+            likelihood_settings = dict(column_kinds=spec.kinds, n_levels=spec.n_levels)
+        else:
+            standardizes = LIKELIHOODS[self.likelihood].standardizes_input
         self.input_mean_, self.input_scale_, floor = fit_scaling(
             X, standardizes, self.min_variance, self._given_scaling(X.shape[1])
         )
@@ -820,9 +892,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
             activation=self.activation,
-            likelihood=self.likelihood,
+            likelihood="mixed" if self._per_column() else self.likelihood,
             min_variance=floor.tolist(),
             decoder_variance=self.decoder_variance,
+            **likelihood_settings,
         )
         init_generator = make_generator(draw_seed(rng), resolve_device("cpu"))
         self.module_ = build_vae(
@@ -838,7 +911,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """``input_scaling`` checked: None for 'auto', else (mean, scale)."""
         if isinstance(self.input_scaling, str):
             return None
-        if not LIKELIHOODS[self.likelihood].standardizes_input:
+        if self._per_column() or not LIKELIHOODS[self.likelihood].standardizes_input:
             raise ValueError(
                 f"likelihood={self.likelihood!r} reads X as given, so "
                 "input_scaling must be 'auto'; got a (mean, scale) pair."
@@ -1037,9 +1110,10 @@ def _check_numeric_columns(X):
         more = f" and {len(non_numeric) - 5} more" if len(non_numeric) > 5 else ""
         raise ValueError(
             f"VAETransformer needs numeric features; column(s) {listed}{more} "
-            "are not numeric. Encode them first, e.g. with "
-            "ColumnTransformer([('categories', OneHotEncoder(), [...])], "
-            "remainder='passthrough') in a Pipeline before the VAE."
+            "are not numeric. Pass likelihood='auto' to model them as "
+            "categories (one likelihood per column), or encode them first, "
+            "e.g. with ColumnTransformer([('categories', OneHotEncoder(), "
+            "[...])], remainder='passthrough') in a Pipeline before the VAE."
         )
 
 

@@ -142,6 +142,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         X = self._validate_input(X, reset=True)
+        vae_input = X
         if self.vae is None:
             n_components = min(_DEFAULT_MAX_COMPONENTS, X.shape[1])
             vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
@@ -150,12 +151,20 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if self.random_state is not None:
             vae.set_params(random_state=draw_seed(rng) % 2**32)
-        self.vae_ = vae.fit(X)
+        self.vae_ = vae.fit(vae_input)
         self._draw_seed = draw_seed(rng)
         self.indicator_ = None
         if self.add_indicator:
-            self.indicator_ = MissingIndicator(error_on_new=False).fit(X)
+            self.indicator_ = MissingIndicator(error_on_new=False).fit(
+                self._as_matrix(X)
+            )
         return self
+
+    def _as_matrix(self, X):
+        """X as the float matrix the VAE reads (categories as level codes)."""
+        if hasattr(self, "vae_") and getattr(self.vae_, "_per_column", bool)():
+            return self.vae_._validate_input(X, reset=False)
+        return X
 
     def transform(self, X):
         """Fill the missing values of ``X``.
@@ -173,6 +182,8 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
+        table = X if self.vae_._per_column() else None
+        X = self._as_matrix(X)
         imputed = X.astype(np.float64, copy=True)
         rows = np.flatnonzero(np.isnan(X).any(axis=1))
         if rows.size:
@@ -183,6 +194,13 @@ class VAEImputer(TransformerMixin, BaseEstimator):
                 X[rows], vae._scoring_seed, self.n_importance_samples, draw_seed
             )
         imputed = imputed.astype(X.dtype, copy=False)
+        if table is not None and self.vae_.column_likelihoods_.names is not None:
+            imputed = self.vae_._as_table(imputed)  # columns, dtypes, levels
+            if self.indicator_ is not None:
+                names = self.indicator_.get_feature_names_out(self.feature_names_in_)
+                indicator = self.indicator_.transform(X).astype(float)
+                imputed[list(names)] = indicator
+            return imputed
         if self.indicator_ is not None:
             indicator = self.indicator_.transform(X).astype(imputed.dtype)
             imputed = np.hstack([imputed, indicator])
@@ -213,6 +231,11 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         return names
 
     def _validate_input(self, X, reset):
+        vae = self.vae_ if hasattr(self, "vae_") else self.vae
+        if vae is not None and getattr(vae, "_per_column", lambda: False)():
+            # Mixed types: the VAE reads the table itself.
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            return X
         return validate_data(
             self,
             X,

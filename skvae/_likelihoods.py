@@ -67,6 +67,11 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         """Width of the decoder output this model reads (one per feature here)."""
         return self.n_features
 
+    @property
+    def n_encoder_inputs(self) -> int:
+        """Width of :meth:`encoder_input`'s output (one per feature here)."""
+        return self.n_features
+
     @classmethod
     def check_data(cls, X, name: str) -> None:
         """Raise ValueError, naming the likelihood ``name``, if X is not data
@@ -106,6 +111,14 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         missing = torch.isnan(x)
         terms = self.log_prob_terms(torch.nan_to_num(x, nan=0.0), output)
         return terms.masked_fill(missing, 0.0).sum(-1)
+
+    def weighted_mean(
+        self, output: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        """The mean of a mixture of p(x | z_k) with ``weights`` (draws, batch):
+        ``output`` is (draws, batch, n_outputs), the result (batch,
+        n_features). What an imputation fills in."""
+        return (weights[..., None] * self.mean(output)).sum(0)
 
     @abc.abstractmethod
     def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
@@ -333,9 +346,199 @@ class PoissonLikelihood(Likelihood):
         return torch.poisson(self.rate(output), generator=generator)
 
 
+class CategoricalLikelihood(Likelihood):
+    """Independent categorical columns, each a softmax over its levels.
+
+    A column holds level codes 0, 1, ..., L - 1; the decoder outputs L
+    logits per column and log p(x_j | z) is the log-softmax of the observed
+    level. The encoder reads each column one-hot. ``mean`` is the most
+    probable level (the mode); ``probabilities`` gives them all.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of categorical columns.
+    n_levels : sequence of int
+        Number of levels of each column.
+    """
+
+    standardizes_input = False
+    hyperparameters = ("n_levels",)
+
+    def __init__(self, n_features: int, n_levels) -> None:
+        super().__init__(n_features)
+        self.n_levels = [int(n) for n in n_levels]
+        if len(self.n_levels) != n_features or min(self.n_levels, default=2) < 2:
+            raise ValueError("n_levels must give at least 2 levels per column.")
+        self.bounds = np.cumsum([0, *self.n_levels]).tolist()
+
+    @property
+    def n_outputs(self) -> int:
+        return self.bounds[-1]
+
+    @property
+    def n_encoder_inputs(self) -> int:
+        return self.bounds[-1]
+
+    def _logits(self, output: torch.Tensor):
+        for j in range(self.n_features):
+            yield j, output[..., self.bounds[j] : self.bounds[j + 1]]
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        parts = []
+        for j, n_levels in enumerate(self.n_levels):
+            codes = x[..., j]
+            levels = torch.arange(n_levels, device=x.device, dtype=x.dtype)
+            parts.append((codes[..., None] == levels).to(x.dtype))  # NaN: zeros
+        return torch.cat(parts, dim=-1)
+
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        terms = []
+        for j, logits in self._logits(output):
+            log_p = torch.log_softmax(logits, dim=-1)
+            codes = x[..., j].long().expand(log_p.shape[:-1])
+            terms.append(log_p.gather(-1, codes[..., None])[..., 0])
+        return torch.stack(terms, dim=-1)
+
+    def probabilities(self, output: torch.Tensor) -> list[torch.Tensor]:
+        """The level probabilities of each column: (..., n_levels_j) each."""
+        return [torch.softmax(logits, dim=-1) for _, logits in self._logits(output)]
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        modes = [logits.argmax(-1) for _, logits in self._logits(output)]
+        return torch.stack(modes, dim=-1).to(output.dtype)
+
+    def weighted_mean(
+        self, output: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        # The most probable level of the mixture, not a mean of level codes.
+        modes = [
+            (weights[..., None] * probabilities).sum(0).argmax(-1)
+            for probabilities in self.probabilities(output)
+        ]
+        return torch.stack(modes, dim=-1).to(output.dtype)
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        draws = []
+        for probabilities in self.probabilities(output):
+            flat = probabilities.reshape(-1, probabilities.shape[-1])
+            draw = torch.multinomial(flat, 1, generator=generator)
+            draws.append(draw.reshape(probabilities.shape[:-1]))
+        return torch.stack(draws, dim=-1).to(output.dtype)
+
+
+class MixedLikelihood(Likelihood):
+    """One likelihood per column of a table (continuous, binary, counts,
+    categories): the columns of each kind share a likelihood of that kind.
+
+    log p(x | z) is the sum of the columns' terms, each in its column's units.
+    The decoder's output is the concatenation of the kinds' outputs, and the
+    encoder reads the concatenation of what each kind's likelihood gives it
+    (standardised values, 0/1, ``log1p`` of counts, one-hot categories).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of columns.
+    column_kinds : sequence of str
+        Each column's kind: 'gaussian', 'bernoulli', 'poisson' or
+        'categorical'.
+    n_levels : sequence of int
+        Each column's number of levels (0 for non-categorical columns).
+    min_variance, decoder_variance
+        As for :class:`GaussianLikelihood`, for the Gaussian columns
+        (``min_variance`` per column, or one for all).
+    """
+
+    hyperparameters = ("column_kinds", "n_levels", "min_variance", "decoder_variance")
+
+    def __init__(
+        self,
+        n_features: int,
+        column_kinds,
+        n_levels,
+        min_variance=1e-3,
+        decoder_variance: str = "per_point",
+    ) -> None:
+        super().__init__(n_features)
+        self.column_kinds = list(column_kinds)
+        floors = np.broadcast_to(np.asarray(min_variance, dtype=float), (n_features,))
+        self.groups = nn.ModuleList()
+        self.columns: list[list[int]] = []
+        for kind in dict.fromkeys(self.column_kinds):  # kinds in order of first use
+            columns = [j for j, k in enumerate(self.column_kinds) if k == kind]
+            settings = dict(
+                min_variance=floors[columns].tolist(),
+                decoder_variance=decoder_variance,
+                n_levels=[n_levels[j] for j in columns],
+            )
+            self.groups.append(LIKELIHOODS[kind].build(len(columns), **settings))
+            self.columns.append(columns)
+        widths = [group.n_outputs for group in self.groups]
+        self.output_bounds = np.cumsum([0, *widths]).tolist()
+        self.order = torch.as_tensor(np.argsort(np.concatenate(self.columns)))
+
+    @property
+    def n_outputs(self) -> int:
+        return self.output_bounds[-1]
+
+    @property
+    def n_encoder_inputs(self) -> int:
+        return sum(group.n_encoder_inputs for group in self.groups)
+
+    @property
+    def standardized_columns(self) -> np.ndarray:
+        return np.array([k == "gaussian" for k in self.column_kinds])
+
+    def _parts(self, x: torch.Tensor | None, output: torch.Tensor | None):
+        for g, group in enumerate(self.groups):
+            part_x = None if x is None else x[..., self.columns[g]]
+            part_output = None
+            if output is not None:
+                part_output = output[
+                    ..., self.output_bounds[g] : self.output_bounds[g + 1]
+                ]
+            yield group, part_x, part_output
+
+    def _in_column_order(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        joined = torch.cat(parts, dim=-1)
+        return joined[..., self.order.to(joined.device)]
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat(
+            [group.encoder_input(part) for group, part, _ in self._parts(x, None)],
+            dim=-1,
+        )
+
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        return self._in_column_order(
+            [group.log_prob_terms(px, po) for group, px, po in self._parts(x, output)]
+        )
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        return self._in_column_order(
+            [group.mean(po) for group, _, po in self._parts(None, output)]
+        )
+
+    def weighted_mean(
+        self, output: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        parts = self._parts(None, output)
+        return self._in_column_order(
+            [group.weighted_mean(po, weights) for group, _, po in parts]
+        )
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return self._in_column_order(
+            [group.sample(po, generator) for group, _, po in self._parts(None, output)]
+        )
+
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "gaussian": GaussianLikelihood,
     "gaussian_sigmoid": GaussianSigmoidLikelihood,
     "bernoulli": BernoulliLikelihood,
     "poisson": PoissonLikelihood,
+    "categorical": CategoricalLikelihood,
+    "mixed": MixedLikelihood,
 }

@@ -140,7 +140,9 @@ def build_vae(
     pickled model is rebuilt before its weights are loaded.
     """
     observation_model = LIKELIHOODS[likelihood].build(n_features, **likelihood_settings)
-    n_inputs = 2 * n_features if missing_indicator else n_features
+    n_inputs = observation_model.n_encoder_inputs
+    if missing_indicator:
+        n_inputs += n_features
     encoder = Encoder(n_inputs, hidden_layer_sizes, n_components, activation)
     decoder = Decoder(
         n_components, hidden_layer_sizes, observation_model.n_outputs, activation

@@ -95,7 +95,7 @@ def conditional_mean(model: VAE, x: torch.Tensor, noise: torch.Tensor) -> torch.
     """
     log_weights, output = importance_log_weights(model, x, noise)
     weights = torch.softmax(log_weights, dim=0)  # (draws, batch)
-    return (weights[..., None] * model.likelihood.mean(output)).sum(0)
+    return model.likelihood.weighted_mean(output, weights)
 
 
 def conditional_draw(

@@ -29,7 +29,12 @@ def with_missing(X, fraction, seed=0):
 
 @pytest.mark.parametrize("name", sorted(LIKELIHOODS))
 def test_a_missing_value_contributes_nothing_to_log_prob(name):
-    settings = dict(min_variance=1e-3, decoder_variance="per_point")
+    settings = dict(
+        min_variance=1e-3,
+        decoder_variance="per_point",
+        n_levels=[2, 2, 2],
+        column_kinds=["gaussian", "categorical", "bernoulli"],
+    )
     likelihood = LIKELIHOODS[name].build(3, **settings).double()
     x = torch.tensor([[0.2, 1.0, 0.0], [1.0, 0.0, 1.0]], dtype=torch.float64)
     output = torch.randn(2, likelihood.n_outputs, dtype=torch.float64)

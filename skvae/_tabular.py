@@ -1,0 +1,208 @@
+"""Tables of mixed column types: which likelihood each column gets, and the
+numeric matrix the model reads.
+
+A per-column specification (``likelihood="auto"``, a list or a dict) is
+resolved once, at the first fit, into a :class:`ColumnSpec`: the kind of each
+column, the levels of categorical columns and, for a data frame, its column
+names and dtypes. :func:`encode` turns a table into a float matrix (missing
+values NaN, categories as level codes 0, 1, ...); :func:`decode` turns such a
+matrix back into a frame with the original columns, dtypes and levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+KINDS = ("gaussian", "bernoulli", "categorical", "poisson")
+
+# Integer columns with at most this many distinct values and a largest value
+# below MAX_COUNT are counts (Poisson); other integer columns are Gaussian.
+MAX_COUNT = 1000
+
+
+@dataclass
+class ColumnSpec:
+    """What the model knows of each column of a table."""
+
+    kinds: list[str]
+    levels: list[np.ndarray | None]  # the categories of categorical columns
+    names: list[str] | None = None  # a frame's column names
+    dtypes: list = field(default_factory=list)  # a frame's dtypes
+
+    @property
+    def n_levels(self) -> list[int]:
+        return [0 if levels is None else len(levels) for levels in self.levels]
+
+
+def _columns(X):
+    """(name, values) of each column of a frame or a 2-D array."""
+    if hasattr(X, "columns") and hasattr(X, "iloc"):  # pandas
+        return [(str(name), X[name]) for name in X.columns]
+    if hasattr(X, "columns") and hasattr(X, "get_column"):  # polars
+        return [(name, X.get_column(name).to_pandas()) for name in X.columns]
+    X = np.asarray(X)
+    return [(None, X[:, j]) for j in range(X.shape[1])]
+
+
+def infer_kind(values) -> str:
+    """The likelihood ``likelihood="auto"`` gives a column.
+
+    category, object and string columns: 'categorical'; booleans:
+    'bernoulli'; floats: 'gaussian'. Integers are ambiguous: 0/1 columns are
+    'bernoulli', non-negative ones below ``MAX_COUNT`` are counts
+    ('poisson'), and the others (years, identifiers, negative values)
+    'gaussian'.
+    """
+    dtype = getattr(values, "dtype", None)
+    kind = getattr(dtype, "kind", None)
+    name = str(dtype)
+    if name in ("category", "string", "str") or kind in ("O", "U", "S"):
+        return "categorical"
+    if name == "boolean" or kind == "b":
+        return "bernoulli"
+    if kind in ("i", "u") or name in ("Int8", "Int16", "Int32", "Int64", "UInt8"):
+        observed = np.asarray(values.dropna() if hasattr(values, "dropna") else values)
+        observed = observed.astype(np.float64)
+        if observed.size and set(np.unique(observed)) <= {0.0, 1.0}:
+            return "bernoulli"
+        if observed.size and observed.min() >= 0 and observed.max() < MAX_COUNT:
+            return "poisson"
+    return "gaussian"
+
+
+def fit_columns(X, likelihood) -> ColumnSpec:
+    """Resolve a per-column ``likelihood`` on the training table X.
+
+    ``likelihood`` is 'auto', a list with one kind per column, or a dict
+    {column name or index: kind} (other columns get 'auto''s choice).
+    """
+    columns = _columns(X)
+    kinds = [infer_kind(values) for _, values in columns]
+    names = [name for name, _ in columns]
+    if isinstance(likelihood, list | tuple):
+        if len(likelihood) != len(columns):
+            raise ValueError(
+                f"likelihood lists {len(likelihood)} kinds, but X has "
+                f"{len(columns)} columns."
+            )
+        kinds = list(likelihood)
+    elif isinstance(likelihood, dict):
+        for key, kind in likelihood.items():
+            if isinstance(key, str) and key in names:
+                kinds[names.index(key)] = kind
+            elif isinstance(key, int) and 0 <= key < len(columns):
+                kinds[key] = kind
+            else:
+                raise ValueError(f"likelihood names a column X does not have: {key!r}.")
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ValueError(
+                f"A column's likelihood must be one of {KINDS}; got {kind!r}."
+            )
+    levels = []
+    for (name, values), kind in zip(columns, kinds, strict=True):
+        if kind != "categorical":
+            levels.append(None)
+            continue
+        categories = getattr(getattr(values, "cat", None), "categories", None)
+        if categories is None:
+            observed = values.dropna() if hasattr(values, "dropna") else values
+            categories = np.unique(np.asarray(observed))
+        levels.append(np.asarray(categories, dtype=object))
+        if len(levels[-1]) < 2:
+            label = name if name is not None else len(levels) - 1
+            raise ValueError(
+                f"Column {label!r} is categorical with fewer than two levels."
+            )
+    is_frame = all(name is not None for name in names)
+    dtypes = [getattr(values, "dtype", None) for _, values in columns]
+    return ColumnSpec(kinds, levels, names if is_frame else None, dtypes)
+
+
+def encode(X, spec: ColumnSpec) -> np.ndarray:
+    """The float matrix of a table: categories as codes, missing as NaN."""
+    columns = _columns(X)
+    if len(columns) != len(spec.kinds):
+        raise ValueError(f"X has {len(columns)} columns; expected {len(spec.kinds)}.")
+    matrix = np.empty((len(columns[0][1]) if columns else 0, len(columns)))
+    for j, ((name, values), kind, levels) in enumerate(
+        zip(columns, spec.kinds, spec.levels, strict=True)
+    ):
+        label = name if name is not None else j
+        if kind == "categorical":
+            as_objects = np.asarray(values, dtype=object)
+            missing = np.array([_is_missing(v) for v in as_objects], dtype=bool)
+            lookup = {level: code for code, level in enumerate(levels)}
+            codes = np.full(len(as_objects), np.nan)
+            for i in np.flatnonzero(~missing):
+                code = lookup.get(as_objects[i])
+                if code is None:
+                    raise ValueError(
+                        f"Column {label!r} has the level {as_objects[i]!r}, not seen "
+                        f"during fit (levels: {list(levels)[:10]})."
+                    )
+                codes[i] = code
+            matrix[:, j] = codes
+            continue
+        try:
+            column = np.asarray(
+                values.astype("float64") if hasattr(values, "astype") else values,
+                dtype=np.float64,
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"Column {label!r} is modelled as {kind!r} but holds non-numeric "
+                "values; give it likelihood 'categorical'."
+            ) from error
+        matrix[:, j] = column
+        observed = column[~np.isnan(column)]
+        if kind == "bernoulli" and not set(np.unique(observed)) <= {0.0, 1.0}:
+            raise ValueError(
+                f"Column {label!r} is modelled as 'bernoulli' but is not 0/1."
+            )
+        if kind == "poisson" and (
+            np.any(observed < 0) or np.any(observed != np.round(observed))
+        ):
+            raise ValueError(
+                f"Column {label!r} is modelled as 'poisson' (counts) but holds "
+                "negative or non-integer values."
+            )
+    return matrix
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, pandas NA
+    except TypeError:
+        return True  # pandas NA refuses comparisons
+
+
+def decode(matrix: np.ndarray, spec: ColumnSpec):
+    """A frame with the original columns, dtypes and levels (needs pandas)."""
+    import pandas as pd
+
+    data = {}
+    for j, (name, kind, levels, dtype) in enumerate(
+        zip(spec.names, spec.kinds, spec.levels, spec.dtypes, strict=True)
+    ):
+        column = matrix[:, j]
+        if kind == "categorical":
+            codes = np.where(np.isnan(column), -1, np.round(column)).astype(int)
+            values = pd.Categorical.from_codes(codes, categories=list(levels))
+            if str(dtype) != "category":
+                values = pd.Series(values).astype(object).where(codes >= 0, None)
+            data[name] = values
+        elif kind == "bernoulli" and getattr(dtype, "kind", "") == "b":
+            data[name] = np.round(column).astype(bool)
+        elif kind in ("bernoulli", "poisson") and getattr(dtype, "kind", "") in (
+            "i",
+            "u",
+        ):
+            data[name] = np.round(column).astype(dtype)
+        else:
+            data[name] = column
+    return pd.DataFrame(data)
