@@ -103,9 +103,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
           dtypes: category, object and string columns 'categorical' (a
           softmax over the levels seen in fit; the encoder reads them
           one-hot), booleans 'bernoulli', floats 'gaussian'. Integer
-          columns holding only 0 and 1 are 'bernoulli', other non-negative
-          integers below 1000 'poisson' (counts), the rest 'gaussian'. On a
-          NumPy array every column is read as numbers by the same rule.
+          columns holding only 0 and 1 are 'bernoulli', those with at most
+          10 distinct values 'categorical', other non-negative integers
+          below 1000 'poisson' (counts), the rest 'gaussian'. On a NumPy
+          array every column is read as numbers by the same rule.
         - a list with one of 'gaussian', 'bernoulli', 'poisson' and
           'categorical' per column, or a dict {column name or index: kind}
           that overrides 'auto' for the columns it names.
