@@ -21,7 +21,6 @@ the path given as the first command-line argument.
 # ----
 # 1797 grey-level images with values 0 to 16, flattened to 64 features.
 # A quarter of them is kept aside to evaluate every model.
-import os
 import sys
 import time
 
@@ -217,5 +216,5 @@ for spine in ax_recon.spines.values():
 
 output = sys.argv[1] if len(sys.argv) > 1 else "digits_vae.png"
 fig.savefig(output, dpi=100)
-print(f"Figure saved to {os.path.abspath(output)}")
+print(f"Figure saved to {output}")
 plt.show()

@@ -23,7 +23,6 @@ the path given as the first command-line argument.
 # arbitrarily high one. Removing them uses no labels and no statistics of the
 # rows beyond "always zero", so it can be done before the split. A quarter of
 # the images is kept out of the search to check the chosen model at the end.
-import os
 import sys
 import time
 import warnings
@@ -198,5 +197,5 @@ ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
 
 output = sys.argv[1] if len(sys.argv) > 1 else "grid_search.png"
 fig.savefig(output, dpi=100)
-print(f"Figure saved to {os.path.abspath(output)}")
+print(f"Figure saved to {output}")
 plt.show()

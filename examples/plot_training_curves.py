@@ -22,7 +22,6 @@ to the path given as the first command-line argument.
 # final model.
 import contextlib
 import io
-import os
 import sys
 import time
 
@@ -168,5 +167,5 @@ for ax in (ax_curves, ax_times):
 
 output = sys.argv[1] if len(sys.argv) > 1 else "training_curves.png"
 fig.savefig(output, dpi=100)
-print(f"Figure saved to {os.path.abspath(output)}")
+print(f"Figure saved to {output}")
 plt.show()

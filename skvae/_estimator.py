@@ -273,7 +273,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     precision : {'float32', 'bfloat16'}, default='float32'
         Arithmetic of the training's matrix products. 'bfloat16' runs the
-        forward and backward passes under :func:`torch.autocast` in
+        forward and backward passes under :class:`torch.autocast` in
         bfloat16, which is about 2x faster per matrix product on CPUs with
         AVX-512 BF16 or AMX and on recent GPUs, and slower on CPUs without
         them; the weights, the loss, the optimiser and all of inference stay

@@ -155,7 +155,7 @@ def export_onnx(
         Where to write the model; None only returns it.
 
     method : {'transform', 'inverse_transform'}, default='transform'
-        'transform': input ``X`` of shape (n_samples, n_features_in_),
+        'transform': input ``X`` of shape (n_samples, ``n_features_in_``),
         output ``Z``, the posterior means. 'inverse_transform': input ``Z``
         of shape (n_samples, n_components), output ``X``, the decoder means
         in the units of the training data.

@@ -18,7 +18,15 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 @pytest.mark.parametrize(
-    "module", ["sphinx", "numpydoc", "sphinx_gallery", "matplotlib"]
+    "module",
+    [
+        "sphinx",
+        "numpydoc",
+        "sphinx_gallery",
+        "pydata_sphinx_theme",
+        "sphinx-mathjax-offline",  # the extension's module name has hyphens
+        "matplotlib",
+    ],
 )
 def test_docs_dependencies_are_installed(module):
     # The README's test command installs the docs extra: a missing package
