@@ -15,9 +15,14 @@ from ._estimator import VAETransformer
 from ._torch_utils import draw_seed
 
 # The VAE of VAEImputer(vae=None): n_components is set at fit time to
-# min(8, n_features).
-_DEFAULT_VAE = dict(hidden_layer_sizes=(128, 64))
-_DEFAULT_MAX_COMPONENTS = 8
+# min(16, n_features). Against (128, 64) layers with at most 8 latent
+# dimensions and the default patience of 10 epochs, these settings lowered
+# the RMSE of 30% MCAR imputation on 5 of 6 data sets (breast cancer, wine,
+# cardio, pendigits, letter; not Pima) by 1% to 6%, for about twice the time.
+_DEFAULT_VAE = dict(
+    likelihood="auto", hidden_layer_sizes=(128, 64), n_iter_no_change=30
+)
+_DEFAULT_MAX_COMPONENTS = 16
 
 
 class VAEImputer(TransformerMixin, BaseEstimator):
@@ -37,8 +42,10 @@ class VAEImputer(TransformerMixin, BaseEstimator):
     ----------
     vae : VAETransformer or None, default=None
         The model, cloned at fit time. None: a ``VAETransformer`` with
-        ``hidden_layer_sizes=(128, 64)`` and ``n_components`` the smaller
-        of 8 and the number of features, its other parameters left at their
+        ``likelihood="auto"`` (so a data frame's categorical columns are
+        filled with levels), ``hidden_layer_sizes=(128, 64)``,
+        ``n_iter_no_change=30`` and ``n_components`` the smaller of 16 and
+        the number of features, its other parameters left at their
         defaults.
 
     n_importance_samples : int, default=100
@@ -144,7 +151,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         X = self._validate_input(X, reset=True)
         vae_input = X
         if self.vae is None:
-            n_components = min(_DEFAULT_MAX_COMPONENTS, X.shape[1])
+            n_components = min(_DEFAULT_MAX_COMPONENTS, self.n_features_in_)
             vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
         else:
             vae = clone(self.vae)
@@ -232,7 +239,9 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     def _validate_input(self, X, reset):
         vae = self.vae_ if hasattr(self, "vae_") else self.vae
-        if vae is not None and getattr(vae, "_per_column", lambda: False)():
+        if vae is None:  # the default VAE reads tables column by column
+            vae = VAETransformer(**_DEFAULT_VAE)
+        if getattr(vae, "_per_column", lambda: False)():
             # Mixed types: the VAE reads the table itself.
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X

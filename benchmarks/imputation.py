@@ -1,0 +1,257 @@
+"""Imputation: VAEImputer against scikit-learn's imputers on the same masks.
+
+Data sets (each capped at ``--max-rows`` rows, drawn at random):
+
+* scikit-learn's ``breast_cancer``, ``wine`` and ``digits`` (numeric);
+* the inliers of the ten development outlier sets of
+  ``benchmarks/outliers.py`` (numeric), when ``DATA_DIR`` is given;
+* the mixed-type tables ``penguins``, ``cars`` (without its ``Name``) and
+  ``seattle_weather`` (without its ``date``) from ``DATA_DIR/tabular/``,
+  with their real missing values kept (never scored: there is no truth).
+
+Masks, drawn per data set and seed on the observed cells:
+
+* ``mcar10``, ``mcar30``, ``mcar50``: that share of cells missing
+  completely at random;
+* ``mnar30``: 30% of cells missing not at random: within each column a
+  cell's chance of going missing grows linearly with its rank, so large
+  values go missing most (categorical cells at random).
+
+No row is left without an observed value. Imputers:
+
+* ``mean``: ``SimpleImputer`` (the most frequent level for categories);
+* ``knn``: ``KNNImputer`` on standardised columns;
+* ``iterative``: ``IterativeImputer`` with ``BayesianRidge``, on
+  standardised columns;
+* ``missforest``: ``IterativeImputer`` with ``ExtraTreesRegressor(50
+  trees)``, ``max_iter=5``, the MissForest setting;
+* ``skvae``: ``VAEImputer()`` with its defaults (whose VAE reads each
+  column with ``likelihood="auto"``), on the frame.
+
+scikit-learn's imputers read categorical columns as ordinal codes and their
+imputations are rounded to the nearest level (the most frequent level for
+``mean``). Scores: RMSE over the masked cells of continuous columns, each
+column standardised by its observed standard deviation (lower is better),
+and accuracy over the masked cells of categorical columns; seconds per fit
+and transform. Run from the repository root::
+
+    python benchmarks/imputation.py ../shared/data
+    python benchmarks/imputation.py ../shared/data --masks mcar30 --seeds 0 1 2
+
+The table of mean ranks (RMSE, lower rank is better) per mask closes the
+output; ``docs/imputation.rst`` records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skvae import VAEImputer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from outliers import DEVELOPMENT_SETS  # noqa: E402
+
+IMPUTERS = ("mean", "knn", "iterative", "missforest", "skvae")
+MASKS = ("mcar10", "mcar30", "mcar50", "mnar30")
+
+
+def load_tables(data_dir: Path | None, max_rows: int, rng) -> dict[str, pd.DataFrame]:
+    """{name: frame}; categorical columns have the 'category' dtype."""
+    tables = {
+        "breast_cancer": load_breast_cancer(as_frame=True).data,
+        "wine": load_wine(as_frame=True).data,
+        "digits": load_digits(as_frame=True).data,
+    }
+    if data_dir is not None:
+        for name in DEVELOPMENT_SETS:
+            data = np.load(data_dir / "outliers" / f"{name}.npz", allow_pickle=False)
+            inliers = data["X"][data["y"] == 0].astype(np.float64)
+            tables[name] = pd.DataFrame(inliers).add_prefix("x")
+        drop = {"cars": ["Name"], "seattle_weather": ["date"]}
+        for name in ("penguins", "cars", "seattle_weather"):
+            frame = pd.read_csv(data_dir / "tabular" / f"{name}.csv")
+            frame = frame.drop(columns=drop.get(name, []))
+            for column in frame.columns:
+                if not pd.api.types.is_numeric_dtype(frame[column]):
+                    frame[column] = frame[column].astype("category")
+            tables[name] = frame
+    for name, frame in tables.items():
+        frame = frame.loc[:, frame.nunique() > 1]  # constant columns say nothing
+        if len(frame) > max_rows:
+            frame = frame.iloc[np.sort(rng.choice(len(frame), max_rows, replace=False))]
+        tables[name] = frame.reset_index(drop=True)
+    return tables
+
+
+def draw_mask(frame: pd.DataFrame, kind: str, rng) -> np.ndarray:
+    """Cells to hide (among the observed ones), no row left empty."""
+    observed = frame.notna().to_numpy()
+    shape = frame.shape
+    if kind.startswith("mcar"):
+        mask = rng.uniform(size=shape) < int(kind[4:]) / 100
+    else:
+        chance = np.full(shape, 0.3)
+        for j, column in enumerate(frame.columns):
+            if not isinstance(frame[column].dtype, pd.CategoricalDtype):
+                ranks = frame[column].rank(pct=True).to_numpy()
+                chance[:, j] = np.nan_to_num(0.6 * ranks)  # mean 0.3
+        mask = rng.uniform(size=shape) < chance
+    mask &= observed
+    for i in np.flatnonzero((observed & ~mask).sum(axis=1) == 0):
+        keep = rng.choice(np.flatnonzero(observed[i]))
+        mask[i, keep] = False
+    return mask
+
+
+def as_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """A float matrix with categories as codes (NaN missing), and which
+    columns are categorical."""
+    categorical = np.array(
+        [isinstance(frame[c].dtype, pd.CategoricalDtype) for c in frame.columns]
+    )
+    matrix = np.empty(frame.shape)
+    for j, column in enumerate(frame.columns):
+        values = frame[column]
+        if categorical[j]:
+            codes = values.cat.codes.to_numpy().astype(float)
+            codes[codes < 0] = np.nan
+            matrix[:, j] = codes
+        else:
+            matrix[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return matrix, categorical
+
+
+def make_imputer(name: str, categorical: np.ndarray, seed: int):
+    if name == "mean":
+        return None  # column by column below
+    if name == "knn":
+        return make_pipeline(StandardScaler(), KNNImputer())
+    if name == "iterative":
+        return make_pipeline(StandardScaler(), IterativeImputer(random_state=seed))
+    if name == "missforest":
+        trees = ExtraTreesRegressor(n_estimators=50, random_state=seed, n_jobs=1)
+        return IterativeImputer(estimator=trees, max_iter=5, random_state=seed)
+    raise ValueError(name)
+
+
+def impute(name: str, masked: pd.DataFrame, seed: int) -> np.ndarray:
+    """The imputed matrix (categories as codes) of ``masked``."""
+    matrix, categorical = as_codes(masked)
+    if name == "skvae":
+        filled = VAEImputer(random_state=seed).fit_transform(masked)
+        return as_codes(filled)[0]
+    if name == "mean":
+        filled = matrix.copy()
+        for j in range(matrix.shape[1]):
+            strategy = "most_frequent" if categorical[j] else "mean"
+            column = matrix[:, [j]]
+            filled[:, [j]] = SimpleImputer(strategy=strategy).fit_transform(column)
+        return filled
+    pipeline = make_imputer(name, categorical, seed)
+    filled = pipeline.fit_transform(matrix)
+    if name in ("knn", "iterative"):  # back from the standardised scale
+        scaler = pipeline[0]
+        filled = filled * scaler.scale_ + scaler.mean_
+    for j in np.flatnonzero(categorical):
+        n_levels = len(masked.iloc[:, j].cat.categories)
+        filled[:, j] = np.clip(np.round(filled[:, j]), 0, n_levels - 1)
+    return filled
+
+
+def score(truth: np.ndarray, filled: np.ndarray, mask, categorical) -> tuple:
+    """(RMSE on standardised continuous cells, accuracy on categorical cells)."""
+    scale = np.nanstd(truth, axis=0)
+    scale[scale == 0] = 1.0
+    continuous = mask & ~categorical
+    rmse = np.nan
+    if continuous.any():
+        errors = ((filled - truth) / scale)[continuous]
+        rmse = float(np.sqrt(np.mean(errors**2)))
+    accuracy = np.nan
+    if (mask & categorical).any():
+        cells = mask & categorical
+        accuracy = float(np.mean(filled[cells] == truth[cells]))
+    return rmse, accuracy
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "data_dir", type=Path, nargs="?", help="folder with outliers/, tabular/"
+    )
+    parser.add_argument("--masks", nargs="+", default=list(MASKS), choices=MASKS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--max-rows", type=int, default=2000)
+    parser.add_argument(
+        "--imputers", nargs="+", default=list(IMPUTERS), choices=IMPUTERS
+    )
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    tables = load_tables(args.data_dir, args.max_rows, np.random.RandomState(0))
+    rows = []
+    for mask_kind in args.masks:
+        for data_name, frame in tables.items():
+            truth, categorical = as_codes(frame)
+            for seed in args.seeds:
+                mask = draw_mask(frame, mask_kind, np.random.RandomState(seed))
+                masked = frame.mask(mask)
+                for name in args.imputers:
+                    start = time.perf_counter()
+                    filled = impute(name, masked, seed)
+                    seconds = time.perf_counter() - start
+                    rmse, accuracy = score(truth, filled, mask, categorical)
+                    rows.append(
+                        (mask_kind, data_name, seed, name, rmse, accuracy, seconds)
+                    )
+                    print(
+                        f"{mask_kind:7} {data_name:16} seed {seed} {name:10} "
+                        f"RMSE {rmse:7.4f}  accuracy {accuracy:6.3f}  {seconds:7.2f}s",
+                        flush=True,
+                    )
+    results = pd.DataFrame(
+        rows, columns=["mask", "data", "seed", "imputer", "rmse", "accuracy", "seconds"]
+    )
+    summarise(results)
+
+
+def summarise(results: pd.DataFrame) -> None:
+    mean = results.groupby(["mask", "data", "imputer"])[
+        ["rmse", "accuracy", "seconds"]
+    ].mean()
+    print("\nRMSE (standardised, masked continuous cells; mean over seeds)")
+    print(mean["rmse"].unstack("imputer").round(3).to_string())
+    accuracy = mean["accuracy"].unstack("imputer").dropna(how="all")
+    if len(accuracy):
+        print("\nAccuracy on masked categorical cells")
+        print(accuracy.round(3).to_string())
+    print("\nMean rank of RMSE over the data sets (1 = best), and seconds per data set")
+    for mask_kind, block in mean.groupby(level="mask"):
+        table = block["rmse"].unstack("imputer")
+        ranks = table.apply(
+            lambda row: pd.Series(rankdata(row), index=row.index), axis=1
+        )
+        seconds = block["seconds"].unstack("imputer").mean()
+        summary = pd.DataFrame({"mean rank": ranks.mean(), "mean s": seconds})
+        print(f"\n{mask_kind}")
+        print(summary.sort_values("mean rank").round(2).to_string())
+        if "missforest" in seconds and "skvae" in seconds:
+            ratio = seconds["skvae"] / seconds["missforest"]
+            print(f"skvae time / missforest time: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
