@@ -1,7 +1,7 @@
 """The Integrations page's snippets (docs/snippets/) run as written.
 
 Each runs in a fresh Python process in a temporary folder, and is skipped
-where a package it uses is not installed. The dask snippet runs on 1/50 of
+where a package it uses is not installed. The dask snippet runs on 1/200 of
 its data (the docs record the full run).
 """
 
@@ -45,7 +45,7 @@ def test_snippet_runs(name, tmp_path):
     if name == "dask_out_of_core.py":
         source = script.read_text()
         assert "N_ROWS = 20_000_000" in source
-        script.write_text(source.replace("N_ROWS = 20_000_000", "N_ROWS = 400_000"))
+        script.write_text(source.replace("N_ROWS = 20_000_000", "N_ROWS = 100_000"))
     env = dict(
         os.environ,
         # MLflow's local file store, and its switch that allows loading a

@@ -16,7 +16,9 @@ keep = (digit != 8) | (np.cumsum(digit == 8) <= 30)
 X, y = X[keep], (digit[keep] == 8).astype(int)
 
 model = make_pipeline(
-    VAETransformer(n_components=8, max_iter=30, random_state=0),
+    VAETransformer(
+        n_components=8, hidden_layer_sizes=(64,), max_iter=30, random_state=0
+    ),
     SMOTE(random_state=0),  # oversamples the rare class in the latent space
     LogisticRegression(max_iter=1000),
 )

@@ -8,14 +8,21 @@ from sklearn.datasets import load_digits
 from skvae import VAETransformer
 
 X, _ = load_digits(return_X_y=True)
-vae = VAETransformer(n_components=2, max_iter=5, random_state=0).fit(X)
+vae = VAETransformer(
+    n_components=2, hidden_layer_sizes=(64,), max_iter=5, random_state=0
+)
+vae.fit(X)
 
 # MLflow saves scikit-learn models with skops, which loads only the types
 # it is told to trust: name skvae's classes (add "skvae.VAEOutlierDetector"
-# for a detector).
+# for a detector). Naming the requirements spares MLflow from inferring them
+# (it would load the model in a new Python process to see what it imports).
 with mlflow.start_run():
     info = mlflow.sklearn.log_model(
-        vae, name="vae", skops_trusted_types=["skvae.VAETransformer"]
+        vae,
+        name="vae",
+        skops_trusted_types=["skvae.VAETransformer"],
+        pip_requirements=["skvae"],
     )
 loaded = mlflow.sklearn.load_model(info.model_uri)
 print(loaded.transform(X[:2]))
@@ -30,6 +37,7 @@ with mlflow.start_run():
         artifacts={"vae": info.model_uri},
         signature=signature,
         input_example=X[:2],
+        pip_requirements=["skvae"],
     )
 served = mlflow.pyfunc.load_model(served_info.model_uri)
 print(served.predict(X[:2]))  # latent codes

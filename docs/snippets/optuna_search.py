@@ -15,15 +15,15 @@ def objective(trial):
         n_components=trial.suggest_int("n_components", 2, 16, log=True),
         learning_rate=trial.suggest_float("learning_rate", 1e-3, 3e-2, log=True),
         hidden_layer_sizes=(64,),
-        max_iter=20,
+        max_iter=10,
         random_state=0,
     )
-    return cross_val_score(vae, X, cv=3).mean()  # nats per row, higher is better
+    return cross_val_score(vae, X, cv=2).mean()  # nats per row, higher is better
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 study = optuna.create_study(
     direction="maximize", sampler=optuna.samplers.TPESampler(seed=0)
 )
-study.optimize(objective, n_trials=4)
+study.optimize(objective, n_trials=3)
 print(study.best_params, round(study.best_value, 2))

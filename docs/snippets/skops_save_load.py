@@ -9,8 +9,9 @@ from skvae import VAETransformer
 
 X, _ = load_digits(return_X_y=True)
 vae = VAETransformer(n_components=2, max_iter=5, random_state=0).fit(X)
+X_new = X[:100]
 
 sio.dump(vae, "vae.skops")
 print(sio.get_untrusted_types(file="vae.skops"))  # ['skvae.VAETransformer']
 loaded = sio.load("vae.skops", trusted=["skvae.VAETransformer"])
-assert np.array_equal(loaded.score_samples(X), vae.score_samples(X))
+assert np.array_equal(loaded.score_samples(X_new), vae.score_samples(X_new))
