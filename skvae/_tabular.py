@@ -201,8 +201,12 @@ def decode(matrix: np.ndarray, spec: ColumnSpec):
         if kind == "categorical":
             codes = np.where(np.isnan(column), -1, np.round(column)).astype(int)
             values = pd.Categorical.from_codes(codes, categories=list(levels))
-            if str(dtype) != "category":
+            if str(dtype) != "category":  # back to the column's own dtype
                 values = pd.Series(values).astype(object).where(codes >= 0, None)
+                try:
+                    values = values.astype(dtype)
+                except (TypeError, ValueError):
+                    pass  # e.g. integers with missing values stay objects
             data[name] = values
         elif kind == "bernoulli" and getattr(dtype, "kind", "") == "b":
             data[name] = np.round(column).astype(bool)

@@ -124,6 +124,8 @@ def test_frames_come_back_with_their_columns_dtypes_and_levels(table):
     assert set(samples["label"]) <= {"a", "b"}
     assert samples["flag"].dtype == bool
     assert samples["count"].dtype == table["count"].dtype
+    assert samples["year"].dtype == table["year"].dtype  # levels 2019..2021
+    assert set(samples["year"]) <= {2019, 2020, 2021}
     assert (samples["count"] >= 0).all()
     decoded = vae.inverse_transform(vae.transform(table))
     assert list(decoded.columns) == list(table.columns)
