@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import check_array
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from ._networks import VAE
@@ -432,3 +433,77 @@ def near_equal_parts(n_rows, max_size):
 def dense(rows):
     """A dense block of rows; sparse input is densified one block at a time."""
     return rows.toarray() if sp.issparse(rows) else rows
+
+
+def check_numeric_columns(X):
+    """Name the non-numeric columns of a data frame, with what to do about them."""
+    dtypes = getattr(X, "dtypes", None)
+    columns = getattr(X, "columns", None)
+    if dtypes is None or columns is None or not hasattr(dtypes, "__len__"):
+        return
+    non_numeric = []
+    for column, dtype in zip(columns, dtypes, strict=False):
+        if callable(getattr(dtype, "is_numeric", None)):  # polars
+            numeric = dtype.is_numeric() or str(dtype) == "Boolean"
+        else:
+            try:
+                numeric = np.dtype(dtype).kind in "biuf"
+            except TypeError:  # pandas extension types: 'Int64', 'category', ...
+                numeric = bool(getattr(dtype, "_is_numeric", False))
+        if not numeric:
+            non_numeric.append(str(column))
+    if non_numeric:
+        listed = ", ".join(repr(name) for name in non_numeric[:5])
+        more = f" and {len(non_numeric) - 5} more" if len(non_numeric) > 5 else ""
+        raise ValueError(
+            f"VAETransformer needs numeric features; column(s) {listed}{more} "
+            "are not numeric. Pass likelihood='auto' to model them as "
+            "categories (one likelihood per column), or encode them first, "
+            "e.g. with ColumnTransformer([('categories', OneHotEncoder(), "
+            "[...])], remainder='passthrough') in a Pipeline before the VAE."
+        )
+
+
+def has_missing(X) -> bool:
+    """Whether X (dense or sparse) holds a NaN."""
+    return bool(np.isnan(X.data if sp.issparse(X) else X).any())
+
+
+def check_rows_have_values(X):
+    """Rows with no observed value at all have no likelihood to speak of."""
+    if sp.issparse(X) or not np.isnan(X).any():
+        return  # a sparse row's implicit zeros are observed values
+    empty = np.flatnonzero(np.isnan(X).all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"Row(s) {empty[:10].tolist()} of X have no observed value (all "
+            f"NaN); {empty.size} such row(s) in all. A VAE can neither encode "
+            "nor score them: drop them first."
+        )
+
+
+def check_scaling(pair, n_features):
+    """A user's (mean, scale) standardisation, checked: two float arrays of
+    shape (n_features,), with a scale of 0 read as 1."""
+    if len(pair) != 2:
+        raise ValueError(
+            "input_scaling must be 'auto' or a pair (mean, scale); got a "
+            f"tuple of {len(pair)}."
+        )
+    mean, scale = (
+        check_array(
+            np.reshape(values, (1, -1)),
+            dtype=np.float64,
+            input_name=f"input_scaling's {name}",
+        )[0]
+        for values, name in zip(pair, ("mean", "scale"), strict=True)
+    )
+    for values, name in ((mean, "mean"), (scale, "scale")):
+        if values.shape != (n_features,):
+            raise ValueError(
+                f"input_scaling's {name} has {values.size} values; X has "
+                f"{n_features} features."
+            )
+    if np.any(scale < 0):
+        raise ValueError("input_scaling's scale must be non-negative.")
+    return mean, np.where(scale == 0, 1.0, scale)

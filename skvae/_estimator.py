@@ -25,7 +25,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._data import Inference, fit_scaling, split_rows
+from ._data import (
+    Inference,
+    check_numeric_columns,
+    check_rows_have_values,
+    check_scaling,
+    fit_scaling,
+    has_missing,
+    split_rows,
+)
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
@@ -833,13 +841,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             ensure_all_finite="allow-nan",
             input_name="X",
         )
-        _check_rows_have_values(matrix)
+        check_rows_have_values(matrix)
         return matrix
 
     def _validate_input(self, X, reset):
         if self._per_column():
             return self._validate_table(X, reset)
-        _check_numeric_columns(X)
+        check_numeric_columns(X)
         X = validate_data(
             self,
             X,
@@ -848,7 +856,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             ensure_all_finite="allow-nan",
             reset=reset,
         )
-        _check_rows_have_values(X)
+        check_rows_have_values(X)
         LIKELIHOODS[self.likelihood].check_data(X, self.likelihood)
         return X
 
@@ -888,7 +896,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 stacklevel=4,
             )
         self._architecture = dict(
-            missing_indicator=bool(_has_missing(X)),
+            missing_indicator=has_missing(X),
             n_features=X.shape[1],
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
@@ -917,28 +925,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"likelihood={self.likelihood!r} reads X as given, so "
                 "input_scaling must be 'auto'; got a (mean, scale) pair."
             )
-        if len(self.input_scaling) != 2:
-            raise ValueError(
-                "input_scaling must be 'auto' or a pair (mean, scale); got a "
-                f"tuple of {len(self.input_scaling)}."
-            )
-        mean, scale = (
-            check_array(
-                np.reshape(values, (1, -1)),
-                dtype=np.float64,
-                input_name=f"input_scaling's {name}",
-            )[0]
-            for values, name in zip(self.input_scaling, ("mean", "scale"), strict=True)
-        )
-        for values, name in ((mean, "mean"), (scale, "scale")):
-            if values.shape != (n_features,):
-                raise ValueError(
-                    f"input_scaling's {name} has {values.size} values; X has "
-                    f"{n_features} features."
-                )
-        if np.any(scale < 0):
-            raise ValueError("input_scaling's scale must be non-negative.")
-        return mean, np.where(scale == 0, 1.0, scale)
+        return check_scaling(self.input_scaling, n_features)
 
     def _split_rows(self, n_samples, rng):
         """Training rows and validation rows (None without early stopping)."""
@@ -1087,49 +1074,3 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         tags.input_tags.sparse = True
         tags.input_tags.allow_nan = True
         return tags
-
-
-def _check_numeric_columns(X):
-    """Name the non-numeric columns of a data frame, with what to do about them."""
-    dtypes = getattr(X, "dtypes", None)
-    columns = getattr(X, "columns", None)
-    if dtypes is None or columns is None or not hasattr(dtypes, "__len__"):
-        return
-    non_numeric = []
-    for column, dtype in zip(columns, dtypes, strict=False):
-        if callable(getattr(dtype, "is_numeric", None)):  # polars
-            numeric = dtype.is_numeric() or str(dtype) == "Boolean"
-        else:
-            try:
-                numeric = np.dtype(dtype).kind in "biuf"
-            except TypeError:  # pandas extension types: 'Int64', 'category', ...
-                numeric = bool(getattr(dtype, "_is_numeric", False))
-        if not numeric:
-            non_numeric.append(str(column))
-    if non_numeric:
-        listed = ", ".join(repr(name) for name in non_numeric[:5])
-        more = f" and {len(non_numeric) - 5} more" if len(non_numeric) > 5 else ""
-        raise ValueError(
-            f"VAETransformer needs numeric features; column(s) {listed}{more} "
-            "are not numeric. Pass likelihood='auto' to model them as "
-            "categories (one likelihood per column), or encode them first, "
-            "e.g. with ColumnTransformer([('categories', OneHotEncoder(), "
-            "[...])], remainder='passthrough') in a Pipeline before the VAE."
-        )
-
-
-def _has_missing(X):
-    return np.isnan(X.data if hasattr(X, "tocsr") else X).any()
-
-
-def _check_rows_have_values(X):
-    """Rows with no observed value at all have no likelihood to speak of."""
-    if hasattr(X, "tocsr") or not np.isnan(X).any():
-        return  # a sparse row's implicit zeros are observed values
-    empty = np.flatnonzero(np.isnan(X).all(axis=1))
-    if empty.size:
-        raise ValueError(
-            f"Row(s) {empty[:10].tolist()} of X have no observed value (all "
-            f"NaN); {empty.size} such row(s) in all. A VAE can neither encode "
-            "nor score them: drop them first."
-        )

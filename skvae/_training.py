@@ -23,6 +23,7 @@ import torch
 
 from ._data import (
     Inference,
+    has_missing,
     minibatch_reader,
     missing_log_scale,
     near_equal_parts,
@@ -383,7 +384,7 @@ def fit_rows(
 
     log_jacobian = float(np.sum(np.log(scale)))
     training_offset = log_jacobian
-    if _has_missing(X):  # losses of the observed parts, in the data's units
+    if has_missing(X):  # losses of the observed parts, in the data's units
         training_offset -= float(np.mean(missing_log_scale(X, scale, train_rows)))
     validation_score = None
     if validation_rows is not None:
@@ -515,7 +516,3 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-def _has_missing(X) -> bool:
-    return bool(np.isnan(X.data if hasattr(X, "tocsr") else X).any())
