@@ -831,7 +831,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """A table with per-column likelihoods, as the float matrix the model
         reads (see :mod:`skvae._tabular`)."""
         validate_data(self, X, skip_check_array=True, reset=reset)
-        if hasattr(X, "shape") and len(X.shape) != 2 or not hasattr(X, "shape"):
+        if hasattr(X, "tocsr"):
+            raise ValueError(
+                "Per-column likelihoods need a dense table (a data frame or "
+                "array); got a sparse matrix."
+            )
+        if not hasattr(X, "shape") or len(X.shape) != 2:
             X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
         if reset:
             self.column_likelihoods_ = fit_columns(X, self.likelihood)

@@ -384,6 +384,9 @@ class CategoricalLikelihood(Likelihood):
         for j in range(self.n_features):
             yield j, output[..., self.bounds[j] : self.bounds[j + 1]]
 
+    def onnx_encoder_input(self, graph, x: str) -> str:
+        raise NotImplementedError("Categorical columns have no ONNX export yet.")
+
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
         parts = []
         for j, n_levels in enumerate(self.n_levels):
@@ -509,6 +512,9 @@ class MixedLikelihood(Likelihood):
             [group.encoder_input(part) for group, part, _ in self._parts(x, None)],
             dim=-1,
         )
+
+    def onnx_encoder_input(self, graph, x: str) -> str:
+        raise NotImplementedError("Per-column likelihoods have no ONNX export yet.")
 
     def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         return self._in_column_order(

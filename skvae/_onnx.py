@@ -193,6 +193,11 @@ def export_onnx(
             "export_onnx needs the onnx package: pip install 'skvae[onnx]'."
         ) from error
     check_is_fitted(estimator, "module_")
+    if estimator.module_.missing_indicator:
+        raise NotImplementedError(
+            "export_onnx does not export models fitted on data with missing "
+            "values (their encoder also reads a missingness mask)."
+        )
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}; got {method!r}.")
     dtype = np.dtype(dtype)

@@ -5,6 +5,7 @@ skl2onnx tests also need skl2onnx.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -92,3 +93,19 @@ def test_skl2onnx_converts_a_pipeline_with_the_vae(counts, quiet_fit, dtype):
     assert np.abs(run(model, X) - pipeline.transform(X)).max() <= 1e-5
     alone = skl2onnx.to_onnx(pipeline[-1], X[:1])
     assert np.abs(run(alone, X) - pipeline[-1].transform(X)).max() <= 1e-5
+
+
+def test_models_onnx_cannot_express_are_refused(counts, quiet_fit):
+    frame = pd.DataFrame(
+        {"a": counts[:, 0] * 1.5, "b": pd.Categorical(counts[:, 1] > 3)}
+    )
+    mixed = quiet_fit(
+        VAETransformer(hidden_layer_sizes=(4,), max_iter=1, likelihood="auto"), frame
+    )
+    with pytest.raises(NotImplementedError, match="no ONNX export"):
+        export_onnx(mixed)
+    holes = counts.copy()
+    holes[0, 0] = np.nan
+    gappy = quiet_fit(VAETransformer(hidden_layer_sizes=(4,), max_iter=1), holes)
+    with pytest.raises(NotImplementedError, match="missing values"):
+        export_onnx(gappy)
