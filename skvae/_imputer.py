@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._estimator import VAETransformer
@@ -108,7 +108,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "vae": [HasMethods(["fit", "row_statistic"]), None],
+        "vae": [VAETransformer, None],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
@@ -149,7 +149,6 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         X = self._validate_input(X, reset=True)
-        vae_input = X
         if self.vae is None:
             n_components = min(_DEFAULT_MAX_COMPONENTS, self.n_features_in_)
             vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
@@ -158,7 +157,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if self.random_state is not None:
             vae.set_params(random_state=draw_seed(rng) % 2**32)
-        self.vae_ = vae.fit(vae_input)
+        self.vae_ = vae.fit(X)
         self._draw_seed = draw_seed(rng)
         self.indicator_ = None
         if self.add_indicator:
@@ -169,7 +168,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     def _as_matrix(self, X):
         """X as the float matrix the VAE reads (categories as level codes)."""
-        if hasattr(self, "vae_") and getattr(self.vae_, "_per_column", bool)():
+        if self.vae_._per_column():
             return self.vae_._validate_input(X, reset=False)
         return X
 
@@ -189,7 +188,6 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        table = X if self.vae_._per_column() else None
         X = self._as_matrix(X)
         imputed = X.astype(np.float64, copy=True)
         rows = np.flatnonzero(np.isnan(X).any(axis=1))
@@ -201,7 +199,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
                 X[rows], vae._scoring_seed, self.n_importance_samples, draw_seed
             )
         imputed = imputed.astype(X.dtype, copy=False)
-        if table is not None and self.vae_.column_likelihoods_.names is not None:
+        if self.vae_._per_column() and self.vae_.column_likelihoods_.names:
             imputed = self.vae_._as_table(imputed)  # columns, dtypes, levels
             if self.indicator_ is not None:
                 names = self.indicator_.get_feature_names_out(self.feature_names_in_)
@@ -241,7 +239,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         vae = self.vae_ if hasattr(self, "vae_") else self.vae
         if vae is None:  # the default VAE reads tables column by column
             vae = VAETransformer(**_DEFAULT_VAE)
-        if getattr(vae, "_per_column", lambda: False)():
+        if vae._per_column():
             # Mixed types: the VAE reads the table itself.
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X
