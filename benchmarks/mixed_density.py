@@ -150,8 +150,8 @@ def main(argv=None) -> None:
                 "table": name,
                 "seed": seed,
                 "kinds": " ".join(
-                    f"{k}:{vae.column_likelihoods_.kinds.count(k)}"
-                    for k in dict.fromkeys(vae.column_likelihoods_.kinds)
+                    f"{k}:{vae.column_likelihoods_['kinds'].count(k)}"
+                    for k in dict.fromkeys(vae.column_likelihoods_["kinds"])
                 ),
                 "skvae all": vae.score(test),
                 "baseline all": baseline.score_samples(test).mean(),

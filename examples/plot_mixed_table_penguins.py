@@ -46,7 +46,7 @@ for column in ("species", "island", "sex"):
 
 vae = VAETransformer(n_components=2, likelihood="auto", random_state=0)
 codes = vae.fit_transform(penguins)
-print(dict(zip(penguins.columns, vae.column_likelihoods_.kinds, strict=True)))
+print(dict(zip(penguins.columns, vae.column_likelihoods_["kinds"], strict=True)))
 print(f"trained {vae.n_iter_} epochs")
 print(f"mean log-likelihood: {vae.score(penguins):.2f} nats per bird")
 

@@ -37,7 +37,7 @@ from ._data import (
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
-from ._tabular import encode, fit_columns
+from ._tabular import ColumnSpec, encode, fit_columns
 from ._torch_utils import (
     draw_seed,
     make_generator,
@@ -331,10 +331,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         Scale dividing each feature (ones for 'bernoulli' and for constant
         features).
 
-    column_likelihoods_ : ColumnSpec
-        With a per-column ``likelihood``: ``kinds`` (each column's
-        likelihood), ``levels`` (the categories of categorical columns),
-        ``names`` and ``dtypes`` of the training frame.
+    column_likelihoods_ : dict
+        With a per-column ``likelihood``: ``"kinds"`` (each column's
+        likelihood), ``"levels"`` (the categories of categorical columns,
+        None for the others), ``"names"`` and ``"dtypes"`` of the training
+        frame's columns.
 
     variance_floor_ : ndarray of shape (`n_features_in_`,)
         Smallest variance of each feature under p(x | z), in the units of
@@ -690,11 +691,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """X as a frame like the training one, when fitted on a frame with
         per-column likelihoods; as it is otherwise."""
         spec = getattr(self, "column_likelihoods_", None)
-        if spec is None or spec.names is None:
+        if spec is None or spec["names"] is None:
             return X
         from ._tabular import decode
 
-        return decode(X, spec)
+        return decode(X, ColumnSpec(**spec))
 
     def score_samples(self, X):
         """Estimate log p(x) for each row, in nats, in the units of ``X``.
@@ -839,9 +840,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if not hasattr(X, "shape") or len(X.shape) != 2:
             X = check_array(X, dtype=None, ensure_all_finite="allow-nan")
         if reset:
-            self.column_likelihoods_ = fit_columns(X, self.likelihood)
+            self.column_likelihoods_ = fit_columns(X, self.likelihood).as_dict()
         matrix = check_array(
-            encode(X, self.column_likelihoods_),
+            encode(X, ColumnSpec(**self.column_likelihoods_)),
             dtype=np.float64,
             ensure_all_finite="allow-nan",
             input_name="X",
@@ -882,7 +883,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """Fit the standardisation, build the networks and draw the seeds."""
         likelihood_settings = {}
         if self._per_column():
-            spec = self.column_likelihoods_
+            spec = ColumnSpec(**self.column_likelihoods_)
             standardizes = np.array([kind == "gaussian" for kind in spec.kinds])
             likelihood_settings = dict(column_kinds=spec.kinds, n_levels=spec.n_levels)
         else:

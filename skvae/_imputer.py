@@ -199,7 +199,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
                 X[rows], vae._scoring_seed, self.n_importance_samples, draw_seed
             )
         imputed = imputed.astype(X.dtype, copy=False)
-        if self.vae_._per_column() and self.vae_.column_likelihoods_.names:
+        if self.vae_._per_column() and self.vae_.column_likelihoods_["names"]:
             imputed = self.vae_._as_table(imputed)  # columns, dtypes, levels
             if self.indicator_ is not None:
                 names = self.indicator_.get_feature_names_out(self.feature_names_in_)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 KINDS = ("gaussian", "bernoulli", "categorical", "poisson")
 
@@ -28,16 +29,25 @@ MAX_COUNT = 1000
 
 @dataclass
 class ColumnSpec:
-    """What the model knows of each column of a table."""
+    """What the model knows of each column of a table.
+
+    Only built-in types inside (:meth:`as_dict` is what the estimator keeps,
+    so skops and MLflow need to trust no class of skvae's for it).
+    """
 
     kinds: list[str]
-    levels: list[np.ndarray | None]  # the categories of categorical columns
+    levels: list[list | None]  # the categories of categorical columns
     names: list[str] | None = None  # a frame's column names
-    dtypes: list = field(default_factory=list)  # a frame's dtypes
+    dtypes: list[str] = field(default_factory=list)  # a frame's dtypes, as text
 
     @property
     def n_levels(self) -> list[int]:
         return [0 if levels is None else len(levels) for levels in self.levels]
+
+    def as_dict(self) -> dict:
+        return dict(
+            kinds=self.kinds, levels=self.levels, names=self.names, dtypes=self.dtypes
+        )
 
 
 def _columns(X):
@@ -118,14 +128,14 @@ def fit_columns(X, likelihood) -> ColumnSpec:
         if categories is None:
             observed = values.dropna() if hasattr(values, "dropna") else values
             categories = np.unique(np.asarray(observed))
-        levels.append(np.asarray(categories, dtype=object))
+        levels.append(pd.Index(categories).tolist())
         if len(levels[-1]) < 2:
             label = name if name is not None else len(levels) - 1
             raise ValueError(
                 f"Column {label!r} is categorical with fewer than two levels."
             )
     is_frame = all(name is not None for name in names)
-    dtypes = [getattr(values, "dtype", None) for _, values in columns]
+    dtypes = [str(getattr(values, "dtype", "")) for _, values in columns]
     return ColumnSpec(kinds, levels, names if is_frame else None, dtypes)
 
 
@@ -191,17 +201,19 @@ def _is_missing(value) -> bool:
 
 def decode(matrix: np.ndarray, spec: ColumnSpec):
     """A frame with the original columns, dtypes and levels (needs pandas)."""
-    import pandas as pd
-
     data = {}
-    for j, (name, kind, levels, dtype) in enumerate(
+    for j, (name, kind, levels, dtype_name) in enumerate(
         zip(spec.names, spec.kinds, spec.levels, spec.dtypes, strict=True)
     ):
+        try:
+            dtype = pd.api.types.pandas_dtype(dtype_name)
+        except TypeError:
+            dtype = None
         column = matrix[:, j]
         if kind == "categorical":
             codes = np.where(np.isnan(column), -1, np.round(column)).astype(int)
             values = pd.Categorical.from_codes(codes, categories=list(levels))
-            if str(dtype) != "category":  # back to the column's own dtype
+            if dtype_name != "category":  # back to the column's own dtype
                 values = pd.Series(values).astype(object).where(codes >= 0, None)
                 try:
                     values = values.astype(dtype)

@@ -60,8 +60,8 @@ def test_a_per_column_specification_overrides_auto(table):
     vae = fit(
         VAETransformer(**QUICK, max_iter=2, likelihood={"year": "gaussian"}), table
     )
-    assert vae.column_likelihoods_.kinds[-1] == "gaussian"
-    assert vae.column_likelihoods_.levels[-1] is None
+    assert vae.column_likelihoods_["kinds"][-1] == "gaussian"
+    assert vae.column_likelihoods_["levels"][-1] is None
     with pytest.raises(ValueError, match="lists 2 kinds, but X has 6 columns"):
         VAETransformer(likelihood=["gaussian", "poisson"]).fit(table)
     with pytest.raises(ValueError, match="does not have: 'weight'"):
@@ -214,3 +214,12 @@ def test_imputer_fills_categories_with_the_most_probable_level():
     accuracy = (filled.loc[hidden, "kind"] == frame.loc[hidden, "kind"]).mean()
     assert accuracy > 0.9
     pd.testing.assert_frame_equal(filled[~hidden], frame[~hidden], check_dtype=False)
+
+
+def test_a_per_column_model_saves_with_skops_trusting_public_names(table):
+    sio = pytest.importorskip("skops.io")
+    vae = fit(VAETransformer(**QUICK, max_iter=2, likelihood="auto"), table)
+    blob = sio.dumps(vae)
+    assert sio.get_untrusted_types(data=blob) == ["skvae.VAETransformer"]
+    loaded = sio.loads(blob, trusted=["skvae.VAETransformer"])
+    np.testing.assert_array_equal(loaded.score_samples(table), vae.score_samples(table))
