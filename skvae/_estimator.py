@@ -69,7 +69,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     ``transform`` returns the posterior mean mu(x); ``score_samples`` returns an
     importance-weighted estimate of log p(x) in nats, in the units of ``X``,
     so ``score`` can drive a :class:`~sklearn.model_selection.GridSearchCV`
-    without labels.
+    without labels. Missing values (NaN) are allowed everywhere: training
+    and scores use each row's observed values, and ``likelihood='auto'``
+    models a data frame of mixed column types one column at a time.
 
     Parameters
     ----------
@@ -515,7 +517,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             Training data. Row-major (C-ordered) float32 or float64 input is
             trained on without any copy; minibatches are gathered from it.
             Column-major input is copied to row-major once, and other dtypes
-            are converted.
+            are converted. Missing values (NaN) are left out of the bound;
+            with a per-column ``likelihood``, a data frame of mixed types.
 
         y : Ignored
             Not used, present for API consistency by convention.
