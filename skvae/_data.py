@@ -287,13 +287,15 @@ class Inference:
         n_components = self.model.encoder.mean_head.out_features
         generator = None
         if draw_seed is not None:
+            # Draws come from a CPU generator, so they are made on the CPU.
             generator = make_generator(draw_seed, torch.device("cpu"))
+            self.model.cpu()
 
         def fill(x, rows):
             noise = row_noise(rows, seed, n_draws, n_components, x.device, x.dtype)
             if generator is None:
                 return conditional_mean(self.model, x, noise)
-            return conditional_draw(self.model.cpu(), x.cpu(), noise.cpu(), generator)
+            return conditional_draw(self.model, x, noise, generator)
 
         filled = self.to_data_units(self.map(X, fill, n_draws))
         return np.where(np.isnan(X), filled, X)

@@ -237,9 +237,8 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     def _validate_input(self, X, reset):
         vae = self.vae_ if hasattr(self, "vae_") else self.vae
-        if vae is None:  # the default VAE reads tables column by column
-            vae = VAETransformer(**_DEFAULT_VAE)
-        if vae._per_column():
+        # The default VAE (vae=None) reads tables column by column.
+        if vae is None or vae._per_column():
             # Mixed types: the VAE reads the table itself.
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X

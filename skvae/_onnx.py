@@ -102,11 +102,15 @@ def _linear_layers(network):
     return [layer for layer in network.modules() if hasattr(layer, "in_features")]
 
 
+def _standardizes(estimator):
+    return np.any(estimator.input_mean_) or np.any(estimator.input_scale_ != 1)
+
+
 def encoder_nodes(graph, estimator, x):
     """``transform``: standardise, the likelihood's encoder input, the encoder
     body, the mean head."""
     module = estimator.module_
-    if np.any(estimator.input_mean_) or np.any(estimator.input_scale_ != 1):
+    if _standardizes(estimator):
         x = graph.node("Sub", x, graph.constant(estimator.input_mean_, "input_mean"))
         x = graph.node("Div", x, graph.constant(estimator.input_scale_, "input_scale"))
     x = module.likelihood.onnx_encoder_input(graph, x)
@@ -122,7 +126,7 @@ def decoder_mean_nodes(graph, estimator, z):
     hidden = _mlp(graph, _linear_layers(module.decoder.body), estimator.activation, z)
     output = _mlp(graph, [module.decoder.output_head], "identity", hidden)
     x = module.likelihood.onnx_mean(graph, output)
-    if np.any(estimator.input_mean_) or np.any(estimator.input_scale_ != 1):
+    if _standardizes(estimator):
         x = graph.node("Mul", x, graph.constant(estimator.input_scale_, "input_scale"))
         x = graph.node("Add", x, graph.constant(estimator.input_mean_, "input_mean"))
     return x
