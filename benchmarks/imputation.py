@@ -39,7 +39,7 @@ and transform. Run from the repository root::
     python benchmarks/imputation.py ../shared/data --masks mcar30 --seeds 0 1 2
 
 The table of mean ranks (RMSE, lower rank is better) per mask closes the
-output; ``docs/imputation.rst`` records a run.
+output; ``docs/tables.rst`` records a run.
 """
 
 from __future__ import annotations

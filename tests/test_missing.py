@@ -12,6 +12,7 @@ from sklearn.impute import IterativeImputer, SimpleImputer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import VAEImputer, VAETransformer
+from skvae._imputer import _DEFAULT_VAE
 from skvae._likelihoods import LIKELIHOODS
 
 LINEAR = dict(n_components=2, hidden_layer_sizes=(), decoder_variance="per_feature")
@@ -154,6 +155,23 @@ def test_imputer_keeps_observed_values_and_fills_the_rest(small_data, quiet_fit)
     np.testing.assert_array_equal(missing, before)  # the caller's array
     np.testing.assert_array_equal(filled[~mask], small_data[~mask])
     assert not np.isnan(filled).any()
+
+
+def test_default_imputer_fits_the_documented_vae():
+    # The docstring's promise for vae=None: these settings, and n_components
+    # the smaller of 16 and the number of features.
+    X, _ = with_missing(np.random.RandomState(0).normal(size=(40, 3)), 0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        imputer = VAEImputer(random_state=0).fit(X)
+    params = imputer.vae_.get_params()
+    assert {key: params[key] for key in _DEFAULT_VAE} == _DEFAULT_VAE
+    assert params["hidden_layer_sizes"] == (256, 128)
+    assert params["n_mc_samples"] == 10
+    assert params["batch_size"] == 256
+    assert params["n_threads"] == 1
+    assert params["n_components"] == 3
+    assert not np.isnan(imputer.transform(X)).any()
 
 
 def _linear_gaussian(vae):
