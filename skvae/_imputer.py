@@ -22,12 +22,12 @@ from ._torch_utils import draw_seed
 # on the image-like ones (letter 0.554 -> 0.480, pendigits 0.508 -> 0.471,
 # optdigits 0.649 -> 0.606). MIWAE trains on 20 draws; on five sets, 10 draws
 # in minibatches of 256 did about as well as 20 in minibatches of 128 and
-# took half the time. One thread: a training step of this
-# network is about 1.4e8 multiply-adds on breast cancer, above the estimator's
-# threshold for two threads (skvae._torch_utils.THREADED_MULTIPLY_ADDS), and
-# there a second thread gained 1.45x on an idle 2-core machine but cost 2.3x
-# with another process busy (40 epochs: 1.9 s against 1.3 s idle, 1.8 s
-# against 4.2 s busy).
+# took half the time. One thread: a training step of this network is about
+# 1.4e8 multiply-adds on breast cancer, above the estimator's threshold for
+# two threads (skvae._torch_utils.THREADED_MULTIPLY_ADDS), and there a second
+# thread gained 1.45x on an idle 2-core machine but cost 2.3x with another
+# process busy (40 epochs: 1.9 s against 1.3 s idle, 1.8 s against 4.2 s
+# busy).
 _DEFAULT_VAE = dict(
     likelihood="auto",
     hidden_layer_sizes=(256, 128),
