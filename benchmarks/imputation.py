@@ -90,9 +90,11 @@ def load_tables(data_dir: Path | None, max_rows: int, rng) -> dict[str, pd.DataF
                     frame[column] = frame[column].astype("category")
             tables[name] = frame
     for name, frame in tables.items():
-        frame = frame.loc[:, frame.nunique() > 1]  # constant columns say nothing
         if len(frame) > max_rows:
             frame = frame.iloc[np.sort(rng.choice(len(frame), max_rows, replace=False))]
+        # Constant columns say nothing, and a column constant in the rows
+        # kept would have a zero scale in the scores: drop both.
+        frame = frame.loc[:, frame.nunique() > 1]
         tables[name] = frame.reset_index(drop=True)
     return tables
 
@@ -199,9 +201,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--imputers", nargs="+", default=list(IMPUTERS), choices=IMPUTERS
     )
+    parser.add_argument("--data", nargs="+", help="only these data sets")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     tables = load_tables(args.data_dir, args.max_rows, np.random.RandomState(0))
+    if args.data:
+        tables = {name: tables[name] for name in args.data}
     rows = []
     for mask_kind in args.masks:
         for data_name, frame in tables.items():
