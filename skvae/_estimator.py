@@ -37,7 +37,7 @@ from ._data import (
 from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
-from ._tabular import ColumnSpec, encode, fit_columns
+from ._tabular import ColumnSpec, decode, encode, fit_columns
 from ._torch_utils import (
     draw_seed,
     make_generator,
@@ -696,8 +696,6 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         spec = getattr(self, "column_likelihoods_", None)
         if spec is None or spec["names"] is None:
             return X
-        from ._tabular import decode
-
         return decode(X, ColumnSpec(**spec))
 
     def score_samples(self, X):

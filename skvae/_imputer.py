@@ -9,7 +9,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._estimator import VAETransformer
 from ._torch_utils import draw_seed
@@ -243,8 +247,6 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             The names of the output columns.
         """
         check_is_fitted(self)
-        from sklearn.utils.validation import _check_feature_names_in
-
         names = _check_feature_names_in(self, input_features)
         if self.indicator_ is not None:
             names = np.concatenate(
