@@ -438,7 +438,46 @@ def dense(rows):
 
 
 def check_numeric_columns(X):
-    """Name the non-numeric columns of a data frame, with what to do about them."""
+    """Name the non-numeric columns of a data frame, or the text in an array.
+
+    Either way the message says what to do about them. An array of numbers
+    written as text ('1.5') passes: validation converts it as it always has.
+    """
+
+    def _reads_as_number(value) -> bool:
+        try:
+            float(value)
+        except ValueError:
+            return False
+        return True
+
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OSUT":  # text or objects
+        try:
+            X.astype(np.float64)  # what validation does next; text fails it
+        except (TypeError, ValueError):
+            text = next(
+                (
+                    (index, value)
+                    for index, value in np.ndenumerate(X)
+                    if isinstance(value, (str, bytes)) and not _reads_as_number(value)
+                ),
+                None,
+            )
+            if text is not None:
+                index, value = text
+                if isinstance(value, bytes):
+                    value = value.decode(errors="replace")
+                where = f" in column {index[1]}" if len(index) == 2 else ""
+                raise ValueError(
+                    f"X is an array that holds text ({str(value)!r}{where}); "
+                    "VAETransformer needs numbers. Encode the text first, e.g. "
+                    "with OneHotEncoder or OrdinalEncoder (in a "
+                    "ColumnTransformer for the text columns, in a Pipeline "
+                    "before the VAE), or pass a DataFrame and "
+                    "likelihood='auto' to model text columns as categories "
+                    "(one likelihood per column)."
+                ) from None
+        return
     dtypes = getattr(X, "dtypes", None)
     columns = getattr(X, "columns", None)
     if dtypes is None or columns is None or not hasattr(dtypes, "__len__"):

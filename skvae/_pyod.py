@@ -12,7 +12,7 @@ user gets those conventions without sign flips of their own.
 from __future__ import annotations
 
 from pyod.models.base import BaseDetector
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._outlier import VAEOutlierDetector
 
@@ -94,8 +94,9 @@ class PyODVAEDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows, with or without outliers.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training rows, with or without outliers. A DataFrame's column
+            names are kept, and checked when rows are scored.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -105,7 +106,10 @@ class PyODVAEDetector(BaseDetector):
         self : PyODVAEDetector
             The fitted detector.
         """
-        X = check_array(X, accept_sparse="csr")
+        # X goes to the inner detector as it came: its validate_data checks
+        # it, and records a DataFrame's column names so that scoring a frame
+        # later raises no feature-name warning. Converting X here first would
+        # fit the inner detector without them (PyOD's issue #540).
         self._set_n_classes(y)
         self.detector_ = VAEOutlierDetector(
             vae=self.vae, statistic=self.statistic, random_state=self.random_state
@@ -119,8 +123,8 @@ class PyODVAEDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Rows to score, with the training data's columns.
 
         Returns
         -------

@@ -30,12 +30,14 @@ _FUNCTIONS = {
 
 
 def _examples():
+    """Every docstring example, as a list: pytest deprecates generators here."""
     finder = doctest.DocTestFinder()
-    for public in [*_public_classes(), *_FUNCTIONS]:
-        for test in finder.find(public, module=False):
-            if test.examples:
-                needs = _FUNCTIONS.get(public, ())
-                yield pytest.param(test, needs, id=test.name)
+    return [
+        pytest.param(test, _FUNCTIONS.get(public, ()), id=test.name)
+        for public in [*_public_classes(), *_FUNCTIONS]
+        for test in finder.find(public, module=False)
+        if test.examples
+    ]
 
 
 @pytest.mark.parametrize("test, needs", _examples())

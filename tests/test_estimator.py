@@ -451,7 +451,7 @@ def test_wrong_number_of_features_is_rejected(fitted, small_data):
 def test_empty_and_non_numeric_input_are_rejected(small_data):
     with pytest.raises(ValueError, match="0 sample"):
         VAETransformer().fit(np.empty((0, 3)))
-    with pytest.raises(ValueError, match="could not convert|Unable to convert"):
+    with pytest.raises(ValueError, match="holds text.*OneHotEncoder"):
         VAETransformer().fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
 
 
@@ -643,6 +643,30 @@ def test_non_numeric_columns_are_named_with_advice():
         ValueError, match=r"'colour', 'grade' are not numeric.*OneHotEncoder"
     ):
         VAETransformer(max_iter=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([["1.5", "a"], ["2.0", "b"]]),
+        np.array([[1.5, "a"], [2.0, "b"]], dtype=object),
+        np.array([[b"1.5", b"a"], [b"2.0", b"b"]]),
+    ],
+    ids=["str", "object", "bytes"],
+)
+def test_array_of_text_is_named_with_advice(X):
+    with pytest.raises(
+        ValueError,
+        match=r"array that holds text \('a' in column 1\).*OrdinalEncoder"
+        r".*likelihood='auto'",
+    ):
+        VAETransformer(max_iter=1).fit(X)
+
+
+def test_array_of_numbers_written_as_text_still_fits(quiet_fit):
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    as_text = quiet_fit(VAETransformer(max_iter=1, random_state=0), X.astype(str))
+    assert as_text.n_features_in_ == 3
 
 
 def test_given_input_scaling_makes_partial_fit_independent_of_block_order(quiet_fit):

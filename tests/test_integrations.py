@@ -73,8 +73,11 @@ def snippet_results(tmp_path_factory):
     (root / "runner.py").write_text(RUNNER)
     env = dict(
         os.environ,
-        # MLflow's local file store, and its switch that allows loading a
-        # saved model at all (off by default, for every flavour).
+        # MLflow's local file store, which (unlike its default SQLite store)
+        # needs no SQLAlchemy, so mlflow-skinny is enough; MLflow 3.17 refuses
+        # it without MLFLOW_ALLOW_FILE_STORE. The switch that allows loading
+        # a saved model at all is on by default; set here so that a
+        # developer's environment cannot turn it off.
         MLFLOW_TRACKING_URI=(root / "mlruns").as_uri(),
         MLFLOW_ALLOW_FILE_STORE="true",
         MLFLOW_ALLOW_PICKLE_DESERIALIZATION="true",

@@ -15,8 +15,10 @@ vae.fit(X)
 
 # MLflow saves scikit-learn models with skops, which loads only the types
 # it is told to trust: name skvae's classes (add "skvae.VAEOutlierDetector"
-# for a detector). Naming the requirements spares MLflow from inferring them
-# (it would load the model in a new Python process to see what it imports).
+# for a detector, and "skvae.PyODVAEDetector" too for the PyOD one). Naming
+# the requirements spares MLflow from inferring them (it would load the
+# model in a new Python process to see what it imports). MLflow logs that
+# the model has no predict, so no pyfunc flavour is saved: see below.
 with mlflow.start_run():
     info = mlflow.sklearn.log_model(
         vae,

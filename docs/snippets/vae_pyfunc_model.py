@@ -12,7 +12,9 @@ class VAEPyfuncModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         self.vae = mlflow.sklearn.load_model(context.artifacts["vae"])
 
-    def predict(self, context, model_input, params=None):
+    # The type hints tell MLflow that the input is an array, checked against
+    # the signature the model is logged with (without them, MLflow warns).
+    def predict(self, context, model_input: np.ndarray, params=None) -> np.ndarray:
         method = (params or {}).get("method", "transform")
         if method == "score_samples":
             return self.vae.score_samples(np.asarray(model_input))
