@@ -371,26 +371,37 @@ def _observed_mean_and_scale(X, block_rows):
     return mean, scale_from(mean, squares / counts)
 
 
-def resolution_variance(X, max_numbers=2**16, min_rows=1000):
+def resolution_variance(X, max_numbers=2**18, min_rows=1000, block_numbers=2**15):
     """Per feature, the variance of rounding to its resolution: gap**2 / 12.
 
     The gap is the smallest difference between two distinct values of the
-    feature, among evenly spaced rows of X (about ``max_numbers`` numbers,
-    at least ``min_rows`` rows). Data recorded on a grid (integers, values
+    feature, among rows of X spread evenly over all of it (every row up to
+    about ``max_numbers`` numbers, and at least ``min_rows`` rows), read a
+    few columns at a time (about ``block_numbers`` numbers) so the check
+    holds no sizeable copy of X. Data recorded on a grid (integers, values
     rounded to 0.1) carry no information below its spacing, and a density
     that resolves finer assigns near-infinite values to grid points and
     near-zero ones to a value seen once. Continuous features have tiny gaps;
-    features with one value get 0.
+    features with one value get 0. The rows span the whole array, not its
+    first part: a feature whose rare values sit late in X (a pixel inked in
+    three digits of 1,438) would otherwise look constant and get no grid
+    floor, and one unusual row would then score a million nats below the
+    others.
     """
     n_rows = min(X.shape[0], max(min_rows, max_numbers // X.shape[1]))
-    rows = X[:: max(1, X.shape[0] // n_rows)][:n_rows]
+    rows = np.linspace(0, X.shape[0] - 1, n_rows).round().astype(np.intp)
+    if sp.issparse(X):
+        X = X[rows]
+        rows = slice(None)
+    width = max(1, block_numbers // n_rows)
     variance = np.zeros(X.shape[1])
-    for start in range(0, X.shape[1], 64):
-        block = dense(rows[:, start : start + 64]).astype(np.float64)
-        gaps = np.diff(np.sort(block, axis=0), axis=0)
+    for start in range(0, X.shape[1], width):
+        block = dense(X[rows, start : start + width]).astype(np.float64)
+        block.sort(axis=0)
+        gaps = np.diff(block, axis=0)
         gaps[~(gaps > 0)] = np.inf  # ties, and missing values (NaN)
         smallest = gaps.min(axis=0, initial=np.inf)
-        variance[start : start + 64] = (
+        variance[start : start + width] = (
             np.where(np.isfinite(smallest), smallest, 0.0) ** 2 / 12
         )
     return variance
