@@ -47,9 +47,12 @@ from ._torch_utils import (
     state_to_bytes,
 )
 from ._training import (
+    AUTO_BATCH_ROWS,
     OPTIMIZERS,
     StoppingRule,
     TrainingSettings,
+    automatic_batch_size,
+    automatic_patience,
     current_optimizer,
     describe_stop,
     fit_rows,
@@ -155,6 +158,24 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         value seen once an enormous penalty. The floor used is
         ``variance_floor_``. Ignored by the Bernoulli likelihood.
 
+    tail_mass : float, default=0.01
+        Weight of a background part in the Gaussian likelihoods: each
+        feature's p(x_j | z) is ``(1 - tail_mass) N(m_j(z), v_j(z)) +
+        tail_mass b_j``, where the background ``b_j`` is the feature's
+        spread in the training data (a Gaussian with its mean and variance
+        for 'gaussian', uniform on [0, 1] for 'gaussian_sigmoid'). A decoder
+        that is sure of a value (a small per-point variance) is sometimes
+        sure and wrong on a row unlike the training rows, and the Gaussian
+        alone then charges that row hundreds or thousands of nats for one
+        feature, so one row can decide a held-out mean and a grid search;
+        the background caps the charge at about ``-log(tail_mass)`` plus
+        the background's own term, for about ``tail_mass`` nats per feature
+        on typical rows. The scores stay exact log-densities of this model.
+        0 gives the Gaussian alone (with ``hidden_layer_sizes=()`` and
+        ``decoder_variance='per_feature'``, exactly factor analysis).
+        Ignored by the other likelihoods. See the documentation's page on
+        the defaults for the measurements behind the default.
+
     input_scaling : 'auto' or tuple of two array-like, default='auto'
         The standardisation of the Gaussian likelihood ('gaussian'): the
         model sees ``(X - mean) / scale``.
@@ -209,11 +230,15 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     solver : {'adam', 'adagrad', 'sgd'}, default='adam'
         Stochastic optimiser.
 
-    batch_size : int, default=128
+    batch_size : 'auto' or int, default='auto'
         Largest number of rows per minibatch. An epoch splits the shuffled
         training rows into ``ceil(n_train / batch_size)`` minibatches of
         near-equal size (they differ by at most one row), so no epoch ends
-        on a tiny minibatch with a noisy gradient.
+        on a tiny minibatch with a noisy gradient. 'auto' follows the
+        number of training rows: ``n_train // 16`` rows, at least 32 and at
+        most 256, so a small table still gets several optimiser steps an
+        epoch (a 90-row table 3, where 128 rows gave it one) and a large one
+        takes large minibatches. The value used is ``batch_size_``.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training rows).
@@ -240,8 +265,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     validation_fraction : float, default=0.1
         Fraction of rows held out when early stopping is on.
 
-    n_iter_no_change : int, default=10
-        Patience, in epochs, of the stopping rule.
+    n_iter_no_change : 'auto' or int, default='auto'
+        Patience, in epochs, of the stopping rule. 'auto' waits for about
+        160 optimiser steps, and at least 2 epochs: ``max(2, ceil(160 /
+        steps_per_epoch))`` epochs, so the patience means the same number of
+        updates on a 90-row table (54 epochs of 3 steps) as on a large one
+        (2 epochs of thousands of steps). The value used is
+        ``n_iter_no_change_``.
 
     lr_plateau_decays : int, default=2
         How many plateaus divide the learning rate by 3 instead of stopping
@@ -346,6 +376,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     device_ : str
         Device the model was trained on.
 
+    batch_size_ : int
+        Largest minibatch of the last fit (``batch_size`` resolved).
+
+    n_iter_no_change_ : int
+        Patience in epochs of the last fit (``n_iter_no_change`` resolved).
+
     n_iter_ : int
         Epochs run, summed over ``partial_fit`` and warm-started calls.
 
@@ -420,19 +456,26 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ],
         "decoder_variance": [StrOptions(set(VARIANCE_TYPES))],
         "min_variance": [Interval(Real, 0, None, closed="neither")],
+        "tail_mass": [Interval(Real, 0, 1, closed="left")],
         "input_scaling": [StrOptions({"auto"}), tuple],
         "init_scale": [Interval(Real, 0, None, closed="neither"), None],
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
         "objective": [StrOptions({"auto", *OBJECTIVES})],
         "solver": [StrOptions(set(OPTIMIZERS))],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "lr_plateau_decays": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
@@ -453,19 +496,20 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         likelihood="gaussian",
         decoder_variance="per_point",
         min_variance=1e-3,
+        tail_mass=0.01,
         input_scaling="auto",
         init_scale=None,
         beta=1.0,
         n_mc_samples=5,
         objective="auto",
         solver="adam",
-        batch_size=128,
+        batch_size="auto",
         max_iter=1000,
         learning_rate=3e-3,
         alpha=0.0,
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         lr_plateau_decays=2,
         tol=1e-4,
         n_importance_samples=64,
@@ -482,6 +526,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
         self.min_variance = min_variance
+        self.tail_mass = tail_mass
         self.input_scaling = input_scaling
         self.init_scale = init_scale
         self.beta = beta
@@ -911,6 +956,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             likelihood="mixed" if self._per_column() else self.likelihood,
             min_variance=floor.tolist(),
             decoder_variance=self.decoder_variance,
+            tail_mass=float(self.tail_mass),
             **likelihood_settings,
         )
         init_generator = make_generator(draw_seed(rng), resolve_device("cpu"))
@@ -947,8 +993,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.module_.to(device)
         self._optimizer = self._current_optimizer()
         self._optimizer_state = None
+        self._resolve_schedule(len(train_rows))
         settings = TrainingSettings(
-            batch_size=self.batch_size,
+            batch_size=self.batch_size_,
             n_mc_samples=self.n_mc_samples,
             beta=self.beta,
             objective=self._training_objective(),
@@ -982,9 +1029,24 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             self.alpha,
         )
 
+    def _resolve_schedule(self, n_train):
+        """``batch_size_`` and ``n_iter_no_change_``: the parameters, or their
+        'auto' rules for ``n_train`` training rows (see
+        :func:`~skvae._training.automatic_batch_size`)."""
+        self.batch_size_ = (
+            automatic_batch_size(n_train)
+            if self.batch_size == "auto"
+            else int(self.batch_size)
+        )
+        self.n_iter_no_change_ = (
+            automatic_patience(n_train, self.batch_size_)
+            if self.n_iter_no_change == "auto"
+            else int(self.n_iter_no_change)
+        )
+
     def _stopping_rule(self, early_stopping):
         return StoppingRule(
-            self.tol, self.n_iter_no_change, early_stopping, self.lr_plateau_decays
+            self.tol, self.n_iter_no_change_, early_stopping, self.lr_plateau_decays
         )
 
     def _forget_fit(self):
@@ -1035,8 +1097,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _thread_count(self, device):
         """Torch's thread count for this network, in training and inference
         alike (see ``n_threads``)."""
+        batch_size = getattr(self, "batch_size_", None)
+        if batch_size is None:  # before the first fit's schedule is resolved
+            batch_size = (
+                AUTO_BATCH_ROWS[1] if self.batch_size == "auto" else self.batch_size
+            )
         return network_thread_count(
-            self.module_, self.n_threads, device, self.batch_size, self.n_mc_samples
+            self.module_, self.n_threads, device, batch_size, self.n_mc_samples
         )
 
     def __getstate__(self):
@@ -1058,9 +1125,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         # skvae 0.1 wrote no decoder_variance: its Gaussian models had one
         # variance per feature, whatever the default is now.
         state.setdefault("decoder_variance", "per_feature")
+        # ... and skvae 0.2 had no background part in its Gaussian models.
+        state.setdefault("tail_mass", 0.0)
         if "_architecture" in state:
             architecture = state["_architecture"]
             architecture.setdefault("decoder_variance", "per_feature")
+            architecture.setdefault("tail_mass", 0.0)
             # ... and a floor of min_variance alone, in the model's units.
             if "variance_floor_" not in state:
                 floor = architecture["min_variance"]

@@ -155,6 +155,16 @@ class GaussianLikelihood(Likelihood):
     The floor ``min_variance`` keeps the density bounded on near-constant or
     discrete features, where a free variance would collapse to zero.
 
+    With ``tail_mass`` = t > 0 each feature is a two-part mixture,
+    ``(1 - t) N(x; m(z), v) + t b(x)``, where the background b is the
+    feature's spread in the training data (N(0, 1) of standardised data;
+    uniform on [0, 1] for :class:`GaussianSigmoidLikelihood`). A per-point
+    variance can be confidently wrong on a row unlike the training rows (a
+    pixel inked where no training digit had ink): the Gaussian alone then
+    charges it hundreds of nats for one value, the mixture at most
+    ``-log t`` plus the background's own term. Typical rows lose about
+    ``t`` nats per feature.
+
     Parameters
     ----------
     n_features : int
@@ -163,9 +173,11 @@ class GaussianLikelihood(Likelihood):
         Lower bound on the variance, for every feature or one per feature.
     decoder_variance : {"per_point", "per_feature"}, default="per_point"
         Whether the variance is a function of z or one per feature.
+    tail_mass : float, default=0.0
+        Weight t of the background part, in [0, 1); 0 is the Gaussian alone.
     """
 
-    hyperparameters = ("min_variance", "decoder_variance")
+    hyperparameters = ("min_variance", "decoder_variance", "tail_mass")
     # The variance a new model starts from: that of standardised data.
     initial_variance = 1.0
 
@@ -174,8 +186,12 @@ class GaussianLikelihood(Likelihood):
         n_features: int,
         min_variance: float,
         decoder_variance: str = "per_point",
+        tail_mass: float = 0.0,
     ) -> None:
         super().__init__(n_features)
+        if not 0.0 <= tail_mass < 1.0:
+            raise ValueError(f"tail_mass must lie in [0, 1); got {tail_mass!r}.")
+        self.tail_mass = float(tail_mass)
         if isinstance(min_variance, int | float):
             self.min_variance = float(min_variance)
         else:  # one per feature; follows the model's device and dtype
@@ -212,11 +228,32 @@ class GaussianLikelihood(Likelihood):
 
     def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
         variance = self.variance(output)
-        squared_error = (x - self.mean(output)).square() / variance
-        return -0.5 * (squared_error + torch.log(variance) + _LOG_2PI)
+        squared_error = (x - self.gaussian_mean(output)).square() / variance
+        terms = -0.5 * (squared_error + torch.log(variance) + _LOG_2PI)
+        if not self.tail_mass:
+            return terms
+        return torch.logaddexp(
+            terms + math.log1p(-self.tail_mass),
+            self.background_log_density(x) + math.log(self.tail_mass),
+        )
+
+    def background_log_density(self, x: torch.Tensor) -> torch.Tensor:
+        """log b(x) of the background part: N(0, 1) of standardised data."""
+        return -0.5 * (x.square() + _LOG_2PI)
+
+    # The background's mean and variance, in the model's units.
+    background_moments = (0.0, 1.0)
+
+    def gaussian_mean(self, output: torch.Tensor) -> torch.Tensor:
+        """The mean m(z) of the Gaussian part."""
+        return self.location(output)
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
-        return self.location(output)
+        mean = self.gaussian_mean(output)
+        if not self.tail_mass:
+            return mean
+        background_mean, _ = self.background_moments
+        return (1.0 - self.tail_mass) * mean + self.tail_mass * background_mean
 
     def onnx_location(self, graph, output: str) -> str:
         if not self.per_point:
@@ -230,15 +267,40 @@ class GaussianLikelihood(Likelihood):
             graph.constant(np.array(axes, dtype=np.int64)),
         )
 
-    def onnx_mean(self, graph, output: str) -> str:
+    def onnx_gaussian_mean(self, graph, output: str) -> str:
         return self.onnx_location(graph, output)
 
+    def onnx_mean(self, graph, output: str) -> str:
+        mean = self.onnx_gaussian_mean(graph, output)
+        if not self.tail_mass:
+            return mean
+        background_mean, _ = self.background_moments
+        scaled = graph.node("Mul", mean, graph.constant(1.0 - self.tail_mass))
+        shift = graph.constant(self.tail_mass * background_mean)
+        return graph.node("Add", scaled, shift)
+
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        mean = self.mean(output)
+        mean = self.gaussian_mean(output)
         noise = torch.randn(
             mean.shape, generator=generator, device=mean.device, dtype=mean.dtype
         )
-        return mean + noise * self.variance(output).sqrt()
+        draws = mean + noise * self.variance(output).sqrt()
+        if not self.tail_mass:
+            return draws
+        uniform = torch.rand(
+            mean.shape, generator=generator, device=mean.device, dtype=mean.dtype
+        )
+        return torch.where(
+            uniform < self.tail_mass, self.background_sample(uniform, generator), draws
+        )
+
+    def background_sample(
+        self, like: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Draws from the background part, of the shape of ``like``."""
+        return torch.randn(
+            like.shape, generator=generator, device=like.device, dtype=like.dtype
+        )
 
 
 class GaussianSigmoidLikelihood(GaussianLikelihood):
@@ -256,10 +318,23 @@ class GaussianSigmoidLikelihood(GaussianLikelihood):
     # 1/12, the variance of a uniform distribution on [0, 1].
     initial_variance = 1.0 / 12.0
 
-    def mean(self, output: torch.Tensor) -> torch.Tensor:
+    # The background is uniform on [0, 1]: density 1, mean 1/2, variance 1/12.
+    background_moments = (0.5, 1.0 / 12.0)
+
+    def background_log_density(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(x)
+
+    def background_sample(
+        self, like: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        return torch.rand(
+            like.shape, generator=generator, device=like.device, dtype=like.dtype
+        )
+
+    def gaussian_mean(self, output: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.location(output))
 
-    def onnx_mean(self, graph, output: str) -> str:
+    def onnx_gaussian_mean(self, graph, output: str) -> str:
         return graph.node("Sigmoid", self.onnx_location(graph, output))
 
 
@@ -448,12 +523,18 @@ class MixedLikelihood(Likelihood):
         'categorical'.
     n_levels : sequence of int
         Each column's number of levels (0 for non-categorical columns).
-    min_variance, decoder_variance
+    min_variance, decoder_variance, tail_mass
         As for :class:`GaussianLikelihood`, for the Gaussian columns
         (``min_variance`` per column, or one for all).
     """
 
-    hyperparameters = ("column_kinds", "n_levels", "min_variance", "decoder_variance")
+    hyperparameters = (
+        "column_kinds",
+        "n_levels",
+        "min_variance",
+        "decoder_variance",
+        "tail_mass",
+    )
 
     def __init__(
         self,
@@ -462,6 +543,7 @@ class MixedLikelihood(Likelihood):
         n_levels,
         min_variance=1e-3,
         decoder_variance: str = "per_point",
+        tail_mass: float = 0.0,
     ) -> None:
         super().__init__(n_features)
         self.column_kinds = list(column_kinds)
@@ -473,6 +555,7 @@ class MixedLikelihood(Likelihood):
             settings = dict(
                 min_variance=floors[columns].tolist(),
                 decoder_variance=decoder_variance,
+                tail_mass=tail_mass,
                 n_levels=[n_levels[j] for j in columns],
             )
             self.groups.append(LIKELIHOODS[kind].build(len(columns), **settings))

@@ -12,6 +12,7 @@ data.
 from __future__ import annotations
 
 import copy
+import math
 import sys
 import time
 import warnings
@@ -42,6 +43,34 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 
 # On a plateau the learning rate is divided by this before training goes on.
 LR_DECAY_FACTOR = 3.0
+
+# The schedule of ``batch_size='auto'`` and ``n_iter_no_change='auto'``
+# (docs/defaults.rst, "A schedule that scales with the data"): an epoch of
+# about AUTO_BATCHES_PER_EPOCH minibatches of AUTO_BATCH_ROWS[0] to
+# AUTO_BATCH_ROWS[1] rows, and a patience of AUTO_PATIENCE_STEPS optimiser
+# steps, never less than MIN_PATIENCE_EPOCHS epochs. A 90-row table then
+# takes 3 steps an epoch and waits 54 epochs for an improvement, where a
+# fixed patience of 10 epochs of one minibatch stopped it after 40-100
+# steps in all; a million rows take 3,900 steps an epoch and wait 2 epochs.
+AUTO_BATCH_ROWS = (32, 256)
+AUTO_BATCHES_PER_EPOCH = 16
+AUTO_PATIENCE_STEPS = 160
+MIN_PATIENCE_EPOCHS = 2
+
+
+def automatic_batch_size(n_train: int) -> int:
+    """``batch_size='auto'``: about :data:`AUTO_BATCHES_PER_EPOCH` minibatches
+    an epoch, of :data:`AUTO_BATCH_ROWS` rows at the least and the most."""
+    smallest, largest = AUTO_BATCH_ROWS
+    return int(min(largest, max(smallest, n_train // AUTO_BATCHES_PER_EPOCH)))
+
+
+def automatic_patience(n_train: int, batch_size: int) -> int:
+    """``n_iter_no_change='auto'``: the epochs that hold
+    :data:`AUTO_PATIENCE_STEPS` optimiser steps, at least
+    :data:`MIN_PATIENCE_EPOCHS`."""
+    steps_per_epoch = max(1, math.ceil(n_train / batch_size))
+    return max(MIN_PATIENCE_EPOCHS, math.ceil(AUTO_PATIENCE_STEPS / steps_per_epoch))
 
 
 @dataclass

@@ -214,3 +214,88 @@ def test_build_passes_a_likelihood_only_its_own_settings():
     assert isinstance(PoissonLikelihood.build(3, **settings), PoissonLikelihood)
     with pytest.raises(TypeError):
         PoissonLikelihood(3, min_variance=0.5)
+
+
+# ------------------------------------------------------------- tail_mass
+
+
+@pytest.mark.parametrize("variance", ["per_point", "per_feature"])
+def test_gaussian_with_tail_mass_is_the_two_part_mixture(variance):
+    rng = np.random.RandomState(0)
+    tail = 0.05
+    likelihood = GaussianLikelihood(
+        3, 1e-3, decoder_variance=variance, tail_mass=tail
+    ).double()
+    n_outputs = likelihood.n_outputs
+    output = torch.from_numpy(rng.normal(size=(5, n_outputs)))
+    x = rng.normal(size=(5, 3)) * 3.0
+    variance_values = likelihood.variance(output).detach().numpy()
+    mean = output.numpy()[:, :3]
+    expected = np.log(
+        (1 - tail) * stats.norm(mean, np.sqrt(variance_values)).pdf(x)
+        + tail * stats.norm(0.0, 1.0).pdf(x)
+    ).sum(axis=1)
+    got = likelihood.log_prob(torch.from_numpy(x), output).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    # The mean is the mixture's: the background's mean is 0 here.
+    np.testing.assert_allclose(
+        likelihood.mean(output).detach().numpy(), (1 - tail) * mean, rtol=1e-12
+    )
+
+
+def test_gaussian_sigmoid_tail_is_uniform_on_the_unit_interval():
+    tail = 0.1
+    likelihood = GaussianSigmoidLikelihood(2, 1e-3, tail_mass=tail).double()
+    output = torch.tensor([[0.0, 2.0, -1.0, -1.0]], dtype=torch.float64)
+    x = np.array([[0.3, 0.99]])
+    mean = 1 / (1 + np.exp(-np.array([0.0, 2.0])))
+    variance = likelihood.variance(output).detach().numpy()
+    expected = np.log(
+        (1 - tail) * stats.norm(mean, np.sqrt(variance)).pdf(x) + tail * 1.0
+    ).sum()
+    got = likelihood.log_prob(torch.from_numpy(x), output).item()
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_samples_with_tail_mass_come_from_the_mixture():
+    likelihood = GaussianLikelihood(1, 1e-6, decoder_variance="per_feature")
+    with torch.no_grad():
+        likelihood.log_excess_variance.fill_(np.log(1e-4))  # sd 0.01
+    likelihood.tail_mass = 0.2
+    output = torch.full((20000, 1), 5.0)  # the Gaussian part sits at 5
+    with torch.no_grad():
+        draws = likelihood.sample(output, torch.Generator().manual_seed(0)).numpy()
+    from_background = np.abs(draws - 5.0) > 0.1
+    assert abs(from_background.mean() - 0.2) < 0.01
+    # ... and those are N(0, 1) draws.
+    assert abs(draws[from_background].std() - 1.0) < 0.05
+
+
+def test_tail_mass_caps_what_one_unseen_value_costs():
+    # The second feature follows the first with tiny noise, so the decoder's
+    # per-point variance becomes tiny; the unseen row leaves that line by
+    # three standard deviations of the feature.
+    rng = np.random.RandomState(0)
+    first = rng.normal(size=600)
+    X = np.column_stack([first, first + 0.01 * rng.normal(size=600)])
+    unseen = np.array([[0.0, 3.0]])
+    scores = {}
+    for tail_mass in (0.0, 0.01):
+        vae = VAETransformer(
+            n_components=1,
+            hidden_layer_sizes=(16,),
+            tail_mass=tail_mass,
+            max_iter=150,
+            random_state=0,
+        ).fit(X)
+        scores[tail_mass] = (vae.score(X[:200]), vae.score_samples(unseen)[0])
+    gaussian_typical, gaussian_unseen = scores[0.0]
+    tail_typical, tail_unseen = scores[0.01]
+    assert gaussian_unseen < -1000  # hundreds of standard deviations off
+    # Tens of nats at most: -log(0.01) = 4.6, the background's 5.4 nats for a
+    # value 3 standard deviations out, and the 3.7 nats a typical row gains
+    # from the second feature's tiny variance.
+    assert tail_unseen > gaussian_typical - 30
+    # Typical rows pay little for the background: under 0.1 nats per feature
+    # (and the fits differ a little).
+    assert tail_typical > gaussian_typical - 0.5
