@@ -36,7 +36,9 @@ from skvae import VAETransformer
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n-components", type=int, nargs="+", default=[2, 5, 10])
-    parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument(
+        "--folds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="1 to 5"
+    )
     args = parser.parse_args()
 
     X, _ = load_digits(return_X_y=True)
@@ -47,7 +49,7 @@ def main() -> None:
     )
     gaps, vae_times, gmm_times = [], [], []
     for fold in args.folds:
-        train, test = folds[fold]
+        train, test = folds[fold - 1]
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -183,6 +183,7 @@ def test_default_imputer_fits_the_documented_vae():
     assert params["n_mc_samples"] == 10
     assert params["batch_size"] == 256
     assert params["n_threads"] == 1
+    assert params["tail_mass"] == 0.0
     assert params["n_components"] == 3
     assert not np.isnan(imputer.transform(X)).any()
 

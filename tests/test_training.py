@@ -167,3 +167,47 @@ def test_training_improves_the_bound():
     rule = StoppingRule(tol=0.0, n_iter_no_change=100, early_stopping=False)
     history = _train(model, optimizer, lambda: [data], None, rule, max_epochs=200)
     assert np.mean(history.loss_curve[-10:]) < np.mean(history.loss_curve[:10]) - 0.5
+
+
+# --------------------------------------------------- the automatic schedule
+
+
+def test_automatic_schedule_on_a_tiny_and_a_large_table():
+    from skvae._training import automatic_batch_size, automatic_patience
+
+    # 90 rows: minibatches of 32, 3 steps an epoch, 160 steps of patience.
+    assert automatic_batch_size(90) == 32
+    assert automatic_patience(90, 32) == 54
+    # 9,000,000 rows: the largest minibatch, and the smallest patience.
+    assert automatic_batch_size(9_000_000) == 256
+    assert automatic_patience(9_000_000, 256) == 2
+    # In between, about 16 minibatches an epoch and 10 epochs of patience.
+    assert automatic_batch_size(1617) == 101
+    assert automatic_patience(1617, 101) == 10
+
+
+def test_fit_resolves_the_schedule_and_an_explicit_setting_wins(quiet_fit):
+    from skvae import VAETransformer
+
+    X = np.random.RandomState(0).normal(size=(90, 3))
+    vae = quiet_fit(VAETransformer(hidden_layer_sizes=(8,), max_iter=3), X)
+    # 90 rows keep no validation rows (fewer than 10 would be held out).
+    assert vae.validation_scores_ is None
+    assert (vae.batch_size_, vae.n_iter_no_change_) == (32, 54)
+    vae.set_params(batch_size=50, n_iter_no_change=7)
+    quiet_fit(vae, X)
+    assert (vae.batch_size_, vae.n_iter_no_change_) == (50, 7)
+    vae.set_params(batch_size=50, n_iter_no_change="auto")
+    quiet_fit(vae, X)
+    assert (vae.batch_size_, vae.n_iter_no_change_) == (50, 80)  # 2 steps an epoch
+
+
+def test_a_tiny_table_trains_for_many_steps(quiet_fit):
+    from skvae import VAETransformer
+
+    X = np.random.RandomState(0).normal(size=(90, 3))
+    vae = quiet_fit(VAETransformer(hidden_layer_sizes=(8,), random_state=0), X)
+    steps = vae.n_iter_ * int(np.ceil(90 / vae.batch_size_))
+    # A fixed patience of 10 one-minibatch epochs stopped such fits after
+    # 40-100 steps in all.
+    assert steps > 300
