@@ -86,6 +86,9 @@ TAIL = {**AUTO, "tail_mass": 0.01}
 # Each candidate: VAE parameters, with n_components a function of n_features.
 CANDIDATES = {
     "old default": OLD_DEFAULT,
+    # What ships in 0.3: 0.2's VAE with no more latent dimensions than
+    # features (0.2 warned on every table of fewer than 8 features).
+    "old, latent <= d": {**OLD_DEFAULT, "n_components": lambda d: min(8, d)},
     "auto schedule": AUTO,
     "auto, tail": TAIL,
     "auto, tail, lr 3e-3": {**TAIL, "learning_rate": 3e-3},

@@ -239,9 +239,22 @@ def test_default_vae_configuration(make_planted_outliers, quiet_fit):
     X, y = make_planted_outliers(n_inliers=2000, n_outliers=100)
     detector = quiet_fit(VAEOutlierDetector(random_state=0), X)
     params = detector.vae_.get_params()
-    assert {key: params[key] for key in _DEFAULT_VAE} == _DEFAULT_VAE
+    expected = {**_DEFAULT_VAE, "n_components": min(8, X.shape[1])}
+    assert {key: params[key] for key in _DEFAULT_VAE} == expected
     assert detector.vae_.random_state == 0
     assert roc_auc_score(y, -detector.score_samples(X)) > 0.95
+
+
+def test_default_latent_size_is_capped_by_the_features(quiet_fit):
+    # Eight latent dimensions, but never more than the features: a default
+    # fit on two features warns about nothing.
+    X = np.random.RandomState(0).normal(size=(300, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        detector = quiet_fit(VAEOutlierDetector(random_state=0), X)
+    assert detector.vae_.n_components == 2
+    wide = np.random.RandomState(0).normal(size=(300, 12))
+    assert quiet_fit(VAEOutlierDetector(random_state=0), wide).vae_.n_components == 8
 
 
 def test_nested_parameters_and_grid_search(planted, small_vae, quiet_fit):

@@ -95,11 +95,6 @@ def test_data_frame_column_names_are_kept(planted):
     np.testing.assert_array_equal(labels, detector.labels_)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the default detector VAE has n_components=8, which warns on two "
-    "features; its default in skvae/_outlier.py is being changed",
-)
 def test_default_detector_on_pyod_data_warns_nothing():
     from pyod.utils.data import generate_data
 
