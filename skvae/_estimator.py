@@ -236,9 +236,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         near-equal size (they differ by at most one row), so no epoch ends
         on a tiny minibatch with a noisy gradient. 'auto' follows the
         number of training rows: ``n_train // 16`` rows, at least 32 and at
-        most 256, so a small table still gets several optimiser steps an
+        most 128, so a small table still gets several optimiser steps an
         epoch (a 90-row table 3, where 128 rows gave it one) and a large one
-        takes large minibatches. The value used is ``batch_size_``.
+        the 128 rows of earlier versions. The value used is ``batch_size_``.
 
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training rows).

@@ -51,8 +51,12 @@ LR_DECAY_FACTOR = 3.0
 # steps, never less than MIN_PATIENCE_EPOCHS epochs. A 90-row table then
 # takes 3 steps an epoch and waits 54 epochs for an improvement, where a
 # fixed patience of 10 epochs of one minibatch stopped it after 40-100
-# steps in all; a million rows take 3,900 steps an epoch and wait 2 epochs.
-AUTO_BATCH_ROWS = (32, 256)
+# steps in all; a million rows take 7,800 steps an epoch and wait 2 epochs.
+# The largest minibatch is 0.2's fixed one: the thread rule
+# (_torch_utils.THREADED_MULTIPLY_ADDS) was measured with it, and larger
+# minibatches would move networks on 70-200 features to two threads,
+# which cost 3x on a machine with a busy core.
+AUTO_BATCH_ROWS = (32, 128)
 AUTO_BATCHES_PER_EPOCH = 16
 AUTO_PATIENCE_STEPS = 160
 MIN_PATIENCE_EPOCHS = 2

@@ -179,8 +179,8 @@ def test_automatic_schedule_on_a_tiny_and_a_large_table():
     assert automatic_batch_size(90) == 32
     assert automatic_patience(90, 32) == 54
     # 9,000,000 rows: the largest minibatch, and the smallest patience.
-    assert automatic_batch_size(9_000_000) == 256
-    assert automatic_patience(9_000_000, 256) == 2
+    assert automatic_batch_size(9_000_000) == 128
+    assert automatic_patience(9_000_000, 128) == 2
     # In between, about 16 minibatches an epoch and 10 epochs of patience.
     assert automatic_batch_size(1617) == 101
     assert automatic_patience(1617, 101) == 10
