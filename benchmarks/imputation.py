@@ -5,9 +5,11 @@ Data sets (each capped at ``--max-rows`` rows, drawn at random):
 * scikit-learn's ``breast_cancer``, ``wine`` and ``digits`` (numeric);
 * the inliers of the ten development outlier sets of
   ``benchmarks/outliers.py`` (numeric), when ``DATA_DIR`` is given;
-* the mixed-type tables ``penguins``, ``cars`` (without its ``Name``) and
-  ``seattle_weather`` (without its ``date``) from ``DATA_DIR/tabular/``,
-  with their real missing values kept (never scored: there is no truth).
+* every mixed-type table in ``DATA_DIR/tabular/`` (the 11 of
+  ``../shared/data``: ``penguins``, ``cars`` without its ``Name``,
+  ``seattle_weather`` without its ``date``, ``PSID7682`` without its ``id``,
+  and seven other R tables), with their real missing values kept (never
+  scored: there is no truth); text columns are categories.
 
 Masks, drawn per data set and seed on the observed cells:
 
@@ -81,9 +83,11 @@ def load_tables(data_dir: Path | None, max_rows: int, rng) -> dict[str, pd.DataF
             data = np.load(data_dir / "outliers" / f"{name}.npz", allow_pickle=False)
             inliers = data["X"][data["y"] == 0].astype(np.float64)
             tables[name] = pd.DataFrame(inliers).add_prefix("x")
-        drop = {"cars": ["Name"], "seattle_weather": ["date"]}
-        for name in ("penguins", "cars", "seattle_weather"):
-            frame = pd.read_csv(data_dir / "tabular" / f"{name}.csv")
+        # Identifiers and dates say nothing a model of the rows could learn.
+        drop = {"cars": ["Name"], "seattle_weather": ["date"], "PSID7682": ["id"]}
+        for path in sorted((data_dir / "tabular").glob("*.csv")):
+            name = path.stem
+            frame = pd.read_csv(path)
             frame = frame.drop(columns=drop.get(name, []))
             for column in frame.columns:
                 if not pd.api.types.is_numeric_dtype(frame[column]):
@@ -256,6 +260,21 @@ def summarise(results: pd.DataFrame) -> None:
         if "missforest" in seconds and "skvae" in seconds:
             ratio = seconds["skvae"] / seconds["missforest"]
             print(f"skvae time / missforest time: {ratio:.2f}")
+        others = [c for c in table.columns if c != "skvae"]
+        if "skvae" in table and others:
+            # skvae's RMSE over the best scikit-learn imputer's, per table.
+            behind = (table["skvae"] / table[others].min(axis=1)).dropna()
+            worse = behind[behind > 1.10].sort_values(ascending=False)
+            print(
+                f"skvae RMSE / best scikit-learn imputer's: median "
+                f"{behind.median():.3f}; more than 10% worse on {len(worse)} of "
+                f"{len(behind)} tables"
+                + (
+                    ": " + ", ".join(f"{k} {v:.2f}" for k, v in worse.items())
+                    if len(worse)
+                    else ""
+                )
+            )
 
 
 if __name__ == "__main__":

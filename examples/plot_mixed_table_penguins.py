@@ -27,6 +27,7 @@ the path given as the first command-line argument.
 # %%
 # The table and its likelihoods
 # -----------------------------
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -96,5 +97,6 @@ for ax, column in zip(axes[1:], measurements, strict=True):
 fig.tight_layout()
 output = sys.argv[1] if len(sys.argv) > 1 else "penguins.png"
 fig.savefig(output, dpi=100)
-print(f"Figure saved to {output}")
+# The name only: the documentation build passes a temporary path.
+print(f"Figure saved as {os.path.basename(output)}")
 plt.show()

@@ -22,6 +22,7 @@ to the path given as the first command-line argument.
 # final model.
 import contextlib
 import io
+import os
 import sys
 import time
 
@@ -167,5 +168,6 @@ for ax in (ax_curves, ax_times):
 
 output = sys.argv[1] if len(sys.argv) > 1 else "training_curves.png"
 fig.savefig(output, dpi=100)
-print(f"Figure saved to {output}")
+# The name only: the documentation build passes a temporary path.
+print(f"Figure saved as {os.path.basename(output)}")
 plt.show()

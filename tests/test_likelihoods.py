@@ -271,13 +271,14 @@ def test_samples_with_tail_mass_come_from_the_mixture():
     assert abs(draws[from_background].std() - 1.0) < 0.05
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_tail_mass_caps_what_one_unseen_value_costs():
     # The second feature follows the first with tiny noise, so the decoder's
     # per-point variance becomes tiny; the unseen row leaves that line by
     # three standard deviations of the feature.
     rng = np.random.RandomState(0)
-    first = rng.normal(size=600)
-    X = np.column_stack([first, first + 0.01 * rng.normal(size=600)])
+    first = rng.normal(size=300)
+    X = np.column_stack([first, first + 0.01 * rng.normal(size=300)])
     unseen = np.array([[0.0, 3.0]])
     scores = {}
     for tail_mass in (0.0, 0.01):
@@ -285,10 +286,10 @@ def test_tail_mass_caps_what_one_unseen_value_costs():
             n_components=1,
             hidden_layer_sizes=(16,),
             tail_mass=tail_mass,
-            max_iter=150,
+            max_iter=60,
             random_state=0,
         ).fit(X)
-        scores[tail_mass] = (vae.score(X[:200]), vae.score_samples(unseen)[0])
+        scores[tail_mass] = (vae.score(X), vae.score_samples(unseen)[0])
     gaussian_typical, gaussian_unseen = scores[0.0]
     tail_typical, tail_unseen = scores[0.01]
     assert gaussian_unseen < -1000  # hundreds of standard deviations off
