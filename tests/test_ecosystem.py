@@ -89,6 +89,7 @@ def test_grid_search_n_jobs_gives_the_same_scores(digits_split):
     np.testing.assert_allclose(scores[0], scores[1], rtol=1e-5)
 
 
+@pytest.mark.integration  # starts a local dask cluster: run in CI
 def test_grid_search_on_a_dask_cluster(digits_split):
     distributed = pytest.importorskip("distributed")
     import joblib

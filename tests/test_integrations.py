@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+# Whole third-party stacks, about a minute: run in CI (see conftest.py).
+pytestmark = pytest.mark.integration
+
 SNIPPETS = Path(__file__).resolve().parents[1] / "docs" / "snippets"
 
 # snippet -> the packages it needs
