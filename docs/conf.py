@@ -12,7 +12,6 @@ no remote fonts, scripts or analytics.
 
 import os
 import sys
-import tempfile
 
 # Document the checkout next to this folder, installed or not.
 sys.path.insert(0, os.path.abspath(".."))
@@ -93,24 +92,18 @@ numpydoc_class_members_toctree = False
 # README says; elsewhere the gallery pages show the code without running it
 # (about 3 minutes saved). ``-D plot_gallery=0`` or ``=1`` overrides this.
 # Each example saves its figure to the path given as its first argument:
-# during the build that is a temporary folder, so nothing is written into
-# the checkout.
+# during the build that is a temporary folder (_gallery_arguments.py), so
+# nothing is written into the checkout.
 _RUN_GALLERY = bool(os.environ.get("CI") or os.environ.get("SKVAE_RUN_GALLERY"))
-_FIGURE_FOLDER = tempfile.mkdtemp(prefix="skvae-gallery-")
-
-
-def _example_arguments(gallery_conf, script_vars):
-    """The figure path handed to each example as ``sys.argv[1]``."""
-    stem = os.path.splitext(os.path.basename(script_vars["src_file"]))[0]
-    return [os.path.join(_FIGURE_FOLDER, f"{stem}.png")]
-
+# sphinx-gallery's own setting; a string, as -D plot_gallery=... passes one.
+plot_gallery = str(_RUN_GALLERY)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
-    "plot_gallery": _RUN_GALLERY,
-    "reset_argv": _example_arguments,
+    "reset_argv": "_gallery_arguments.example_arguments",
     "abort_on_example_error": True,
     "download_all_examples": False,
     "write_computation_times": False,
