@@ -118,7 +118,7 @@ print(f"Best mean held-out score: {search.best_score_:.2f} nats per image")
 # %%
 # Weighting the KL term more (``beta = 2``) lowers the held-out likelihood at
 # every latent size, most of all with ten dimensions. ``beta = 0.5`` also
-# loses to ``beta = 1``, by one to two and a half nats. Two latent dimensions
+# loses to ``beta = 1``, by a third of a nat to a nat. Two latent dimensions
 # are clearly too few.
 #
 # The standard deviations are large next to the gaps between candidates, but
