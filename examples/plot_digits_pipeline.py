@@ -173,9 +173,14 @@ for b in range(n_blocks):
     blocks += [block, np.full((3, block.shape[1]), np.nan)]  # block, then a gap
 pairs = np.concatenate(blocks[:-1])
 
-fig, (ax_latent, ax_samples, ax_recon) = plt.subplots(
-    1, 3, figsize=(16, 5.4), width_ratios=[1.35, 1, 1.25], layout="constrained"
+# The latent map across the top, the images below: a figure about as tall
+# as it is wide stays legible in the documentation's page width and in the
+# gallery's thumbnail.
+fig = plt.figure(figsize=(12, 11), layout="constrained")
+panels = fig.subplot_mosaic(
+    [["latent", "latent"], ["samples", "recon"]], height_ratios=[1.1, 1]
 )
+ax_latent, ax_samples, ax_recon = panels["latent"], panels["samples"], panels["recon"]
 cmap = plt.get_cmap("tab10")
 for digit in range(10):
     points = Z_test[y_test == digit]

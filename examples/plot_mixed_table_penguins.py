@@ -80,13 +80,16 @@ print(samples.round(1).to_string())
 # %%
 # The figure
 # ----------
-fig, axes = plt.subplots(1, 1 + len(measurements), figsize=(16, 4))
+# Two rows of two, so the panels stay legible in the documentation's page
+# width and in the gallery's thumbnail.
+fig, axes = plt.subplots(2, 2, figsize=(10, 8))
+axes = axes.ravel()
 colours = ["tab:orange", "tab:purple", "tab:cyan"]
 for species, colour in zip(penguins["species"].cat.categories, colours, strict=True):
     rows = (penguins["species"] == species).to_numpy()
     axes[0].scatter(*codes[rows].T, s=10, color=colour, label=species)
 axes[0].set(title="Latent space (posterior means)", xlabel="$z_1$", ylabel="$z_2$")
-axes[0].legend(frameon=False)
+axes[0].legend(frameon=False, loc="lower right")
 for ax, column in zip(axes[1:], measurements, strict=True):
     cells = hidden[:, complete.columns.get_loc(column)]
     truth, guess = complete.loc[cells, column], filled.loc[cells, column]
