@@ -11,7 +11,6 @@ data.
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -235,7 +234,10 @@ class _Checkpoint:
 
 
 def _checkpoint(model: VAE, epoch: int) -> _Checkpoint:
-    return _Checkpoint(copy.deepcopy(model.state_dict()), epoch)
+    # A clone per tensor: copy.deepcopy of the state dict costs several times
+    # as much in Python (18% of a small detector's fit, taken every epoch).
+    state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+    return _Checkpoint(state, epoch)
 
 
 def _parameters_are_finite(model: VAE) -> bool:
