@@ -270,7 +270,7 @@ def summarise(results: pd.DataFrame) -> None:
                 f"{behind.median():.3f}; more than 10% worse on {len(worse)} of "
                 f"{len(behind)} tables"
                 + (
-                    ": " + ", ".join(f"{k} {v:.2f}" for k, v in worse.items())
+                    ": " + ", ".join(f"{k[-1]} {v:.2f}" for k, v in worse.items())
                     if len(worse)
                     else ""
                 )
