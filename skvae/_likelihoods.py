@@ -241,8 +241,8 @@ class GaussianLikelihood(Likelihood):
         """log b(x) of the background part: N(0, 1) of standardised data."""
         return -0.5 * (x.square() + _LOG_2PI)
 
-    # The background's mean and variance, in the model's units.
-    background_moments = (0.0, 1.0)
+    # The background's mean, in the model's units.
+    background_mean = 0.0
 
     def gaussian_mean(self, output: torch.Tensor) -> torch.Tensor:
         """The mean m(z) of the Gaussian part."""
@@ -252,8 +252,7 @@ class GaussianLikelihood(Likelihood):
         mean = self.gaussian_mean(output)
         if not self.tail_mass:
             return mean
-        background_mean, _ = self.background_moments
-        return (1.0 - self.tail_mass) * mean + self.tail_mass * background_mean
+        return (1.0 - self.tail_mass) * mean + self.tail_mass * self.background_mean
 
     def onnx_location(self, graph, output: str) -> str:
         if not self.per_point:
@@ -274,9 +273,8 @@ class GaussianLikelihood(Likelihood):
         mean = self.onnx_gaussian_mean(graph, output)
         if not self.tail_mass:
             return mean
-        background_mean, _ = self.background_moments
         scaled = graph.node("Mul", mean, graph.constant(1.0 - self.tail_mass))
-        shift = graph.constant(self.tail_mass * background_mean)
+        shift = graph.constant(self.tail_mass * self.background_mean)
         return graph.node("Add", scaled, shift)
 
     def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -318,8 +316,8 @@ class GaussianSigmoidLikelihood(GaussianLikelihood):
     # 1/12, the variance of a uniform distribution on [0, 1].
     initial_variance = 1.0 / 12.0
 
-    # The background is uniform on [0, 1]: density 1, mean 1/2, variance 1/12.
-    background_moments = (0.5, 1.0 / 12.0)
+    # The background is uniform on [0, 1]: density 1, mean 1/2.
+    background_mean = 0.5
 
     def background_log_density(self, x: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(x)
