@@ -121,8 +121,9 @@ print(f"Held-out score on the test images: {vae.score(X_test):.2f} nats per imag
 epochs = np.arange(1, vae.n_iter_ + 1)
 validation_loss = -np.asarray(vae.validation_scores_)
 
+# One panel above the other, so both stay legible at the page's width.
 fig, (ax_curves, ax_times) = plt.subplots(
-    1, 2, figsize=(12, 4.6), width_ratios=[1.6, 1], layout="constrained"
+    2, 1, figsize=(9, 8), height_ratios=[1.6, 1], layout="constrained"
 )
 ax_curves.plot(epochs, vae.loss_curve_, label="training loss (loss_curve_)")
 ax_curves.plot(
