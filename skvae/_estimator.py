@@ -47,7 +47,6 @@ from ._torch_utils import (
     state_to_bytes,
 )
 from ._training import (
-    AUTO_BATCH_ROWS,
     OPTIMIZERS,
     StoppingRule,
     TrainingSettings,
@@ -1097,13 +1096,8 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _thread_count(self, device):
         """Torch's thread count for this network, in training and inference
         alike (see ``n_threads``)."""
-        batch_size = getattr(self, "batch_size_", None)
-        if batch_size is None:  # before the first fit's schedule is resolved
-            batch_size = (
-                AUTO_BATCH_ROWS[1] if self.batch_size == "auto" else self.batch_size
-            )
         return network_thread_count(
-            self.module_, self.n_threads, device, batch_size, self.n_mc_samples
+            self.module_, self.n_threads, device, self.batch_size_, self.n_mc_samples
         )
 
     def __getstate__(self):
@@ -1136,6 +1130,9 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 floor = architecture["min_variance"]
                 state["variance_floor_"] = floor * state["input_scale_"] ** 2
             state.setdefault("lr_decay_epochs_", [])
+            # ... and 0.2 and earlier trained on a fixed batch_size (128 by
+            # default), which the thread choice of inference reads.
+            state.setdefault("batch_size_", state.get("batch_size", 128))
         # Other parameters added after the pickle was written take their defaults.
         for name, parameter in inspect.signature(type(self)).parameters.items():
             state.setdefault(name, parameter.default)
