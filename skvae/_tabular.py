@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 KINDS = ("gaussian", "bernoulli", "categorical", "poisson")
 
@@ -128,7 +127,7 @@ def fit_columns(X, likelihood) -> ColumnSpec:
         if categories is None:
             observed = values.dropna() if hasattr(values, "dropna") else values
             categories = np.unique(np.asarray(observed))
-        levels.append(pd.Index(categories).tolist())
+        levels.append(list(np.asarray(categories, dtype=object).tolist()))
         if len(levels[-1]) < 2:
             label = name if name is not None else len(levels) - 1
             raise ValueError(
@@ -200,7 +199,10 @@ def _is_missing(value) -> bool:
 
 
 def decode(matrix: np.ndarray, spec: ColumnSpec):
-    """A frame with the original columns, dtypes and levels (needs pandas)."""
+    """A frame with the original columns, dtypes and levels (needs pandas,
+    imported here: skvae imports and fits NumPy arrays without it)."""
+    import pandas as pd
+
     data = {}
     for j, (name, kind, levels, dtype_name) in enumerate(
         zip(spec.names, spec.kinds, spec.levels, spec.dtypes, strict=True)

@@ -223,3 +223,36 @@ def test_a_per_column_model_saves_with_skops_trusting_public_names(table):
     assert sio.get_untrusted_types(data=blob) == ["skvae.VAETransformer"]
     loaded = sio.loads(blob, trusted=["skvae.VAETransformer"])
     np.testing.assert_array_equal(loaded.score_samples(table), vae.score_samples(table))
+
+
+WITHOUT_PANDAS = """
+import sys
+sys.modules["pandas"] = None  # every import of pandas now fails
+import numpy as np
+import skvae
+X = np.random.RandomState(0).normal(size=(40, 3))
+X[:, 2] = X[:, 2] > 0
+small = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+for likelihood in ("gaussian", "auto", ["gaussian", "gaussian", "bernoulli"]):
+    vae = skvae.VAETransformer(likelihood=likelihood, **small).fit(X)
+    assert np.isfinite(vae.score(X))
+gaps = X.copy()
+gaps[::5, 0] = np.nan
+assert not np.isnan(skvae.VAEImputer(skvae.VAETransformer(**small)).fit_transform(gaps)).any()
+skvae.VAEOutlierDetector(vae=skvae.VAETransformer(**small)).fit(X).predict(X)
+print("fitted without pandas")
+"""
+
+
+def test_skvae_imports_and_fits_arrays_without_pandas():
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", WITHOUT_PANDAS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "fitted without pandas" in run.stdout
