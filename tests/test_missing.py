@@ -281,3 +281,24 @@ def test_imputer_is_a_scikit_learn_estimator(estimator, check):
 
 def _rmse(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def test_the_training_curve_on_data_with_gaps_is_in_the_data_units(quiet_fit):
+    # Features in thousands: each missing cell moves a row's density in the
+    # data's units by log(scale), about 7 nats, so a correction with the
+    # wrong sign puts the curve some 20 nats away from the score.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2)) @ rng.normal(size=(2, 5))
+    X = 1000.0 * (X + 0.3 * rng.normal(size=X.shape))
+    X[rng.rand(*X.shape) < 0.3] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    vae = VAETransformer(
+        n_components=2,
+        hidden_layer_sizes=(16,),
+        early_stopping=False,
+        max_iter=100,
+        n_importance_samples=1,  # the ELBO, the bound the curve records
+        random_state=0,
+    )
+    quiet_fit(vae, X)
+    assert vae.loss_curve_[-1] == pytest.approx(-vae.score(X), abs=2.0)
