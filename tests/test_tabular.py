@@ -238,7 +238,8 @@ for likelihood in ("gaussian", "auto", ["gaussian", "gaussian", "bernoulli"]):
     assert np.isfinite(vae.score(X))
 gaps = X.copy()
 gaps[::5, 0] = np.nan
-assert not np.isnan(skvae.VAEImputer(skvae.VAETransformer(**small)).fit_transform(gaps)).any()
+imputer = skvae.VAEImputer(skvae.VAETransformer(**small))
+assert not np.isnan(imputer.fit_transform(gaps)).any()
 skvae.VAEOutlierDetector(vae=skvae.VAETransformer(**small)).fit(X).predict(X)
 print("fitted without pandas")
 """
