@@ -257,9 +257,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         bound after each epoch, stop when it has not improved by ``tol`` for
         ``n_iter_no_change`` epochs (after ``lr_plateau_decays`` decays) and
         restore the best weights. 'auto': when the held-out part would have
-        at least 10 rows (100 rows with the default ``validation_fraction``);
+        at least 3 rows (21 rows with the default ``validation_fraction``);
         smaller data sets monitor the training loss instead, with every row
-        trained on.
+        trained on. Even a few held-out rows stop a small table from
+        over-fitting, which the training loss cannot see.
 
     validation_fraction : float, default=0.1
         Fraction of rows held out when early stopping is on.

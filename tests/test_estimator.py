@@ -200,7 +200,9 @@ def test_convergence_warning_when_max_iter_is_reached(small_data):
 
 
 def test_loss_curve_decreases(small_data, quiet_fit):
-    vae = VAETransformer(**{**FAST, "max_iter": 40}, n_iter_no_change=50)
+    vae = VAETransformer(
+        **{**FAST, "max_iter": 40}, n_iter_no_change=50, early_stopping=False
+    )
     quiet_fit(vae, small_data)
     assert len(vae.loss_curve_) == vae.n_iter_ == 40
     assert len(vae.epoch_times_) == 40
@@ -273,7 +275,7 @@ def test_fit_leaves_global_random_state_alone(small_data, quiet_fit):
 def test_verbose_prints_one_line_per_epoch(small_data, capsys, quiet_fit):
     quiet_fit(VAETransformer(**FAST), small_data)
     assert capsys.readouterr().out == ""
-    quiet_fit(VAETransformer(**FAST, verbose=2), small_data)
+    quiet_fit(VAETransformer(**FAST, verbose=2, early_stopping=False), small_data)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 6
     assert re.match(r"Epoch 1/5: loss = -?\d+\.\d+, \d+\.\d+s", lines[0])

@@ -191,8 +191,8 @@ def test_fit_resolves_the_schedule_and_an_explicit_setting_wins(quiet_fit):
 
     X = np.random.RandomState(0).normal(size=(90, 3))
     vae = quiet_fit(VAETransformer(hidden_layer_sizes=(8,), max_iter=3), X)
-    # 90 rows keep no validation rows (fewer than 10 would be held out).
-    assert vae.validation_scores_ is None
+    # 9 of the 90 rows are held out; 81 make 3 minibatches of 27.
+    assert len(vae.validation_scores_) == 3
     assert (vae.batch_size_, vae.n_iter_no_change_) == (32, 54)
     vae.set_params(batch_size=50, n_iter_no_change=7)
     quiet_fit(vae, X)
@@ -200,6 +200,34 @@ def test_fit_resolves_the_schedule_and_an_explicit_setting_wins(quiet_fit):
     vae.set_params(batch_size=50, n_iter_no_change="auto")
     quiet_fit(vae, X)
     assert (vae.batch_size_, vae.n_iter_no_change_) == (50, 80)  # 2 steps an epoch
+
+
+def test_early_stopping_auto_holds_out_rows_from_21_rows(quiet_fit):
+    from skvae import VAETransformer
+
+    X = np.random.RandomState(0).normal(size=(21, 3))
+    vae = VAETransformer(hidden_layer_sizes=(8,), max_iter=2)
+    assert len(quiet_fit(vae, X).validation_scores_) == 2  # 3 rows held out
+    assert quiet_fit(vae, X[:20]).validation_scores_ is None  # 2 would be
+    vae.set_params(early_stopping=False)
+    assert quiet_fit(vae, X).validation_scores_ is None
+
+
+def test_a_small_table_stops_on_held_out_rows_before_it_over_fits(quiet_fit):
+    from skvae import VAETransformer
+
+    # 60 rows near a line in 8 dimensions: the training loss keeps falling
+    # long after held-out rows stop improving.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 1)) @ rng.normal(size=(1, 8))
+    X += 0.3 * rng.normal(size=X.shape)
+    train, test = X[:60], X[60:]
+    params = dict(hidden_layer_sizes=(32,), max_iter=600, random_state=0)
+    held_out = quiet_fit(VAETransformer(**params), train)
+    training_loss = quiet_fit(VAETransformer(early_stopping=False, **params), train)
+    assert held_out.n_iter_ < training_loss.n_iter_ == 600  # it never stops
+    assert training_loss.score(train) > held_out.score(train)
+    assert held_out.score(test) > training_loss.score(test) + 1.0
 
 
 def test_a_tiny_table_trains_for_many_steps(quiet_fit):
