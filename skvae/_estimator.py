@@ -34,7 +34,12 @@ from ._data import (
     has_missing,
     split_rows,
 )
-from ._likelihoods import LIKELIHOODS, VARIANCE_TYPES
+from ._likelihoods import (
+    LIKELIHOODS,
+    VARIANCE_TYPES,
+    RegisteredNames,
+    standardized_columns,
+)
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
 from ._tabular import ColumnSpec, decode, encode, fit_columns
@@ -447,9 +452,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [
-            StrOptions(
-                {"gaussian", "gaussian_sigmoid", "bernoulli", "poisson", "auto"}
-            ),
+            StrOptions(RegisteredNames(lambda cls: cls.for_all_features, ["auto"])),
             list,
             tuple,
             dict,
@@ -930,7 +933,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         likelihood_settings = {}
         if self._per_column():
             spec = ColumnSpec(**self.column_likelihoods_)
-            standardizes = np.array([kind == "gaussian" for kind in spec.kinds])
+            standardizes = standardized_columns(spec.kinds)
             likelihood_settings = dict(column_kinds=spec.kinds, n_levels=spec.n_levels)
         else:
             standardizes = LIKELIHOODS[self.likelihood].standardizes_input

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import math
+from collections.abc import Set
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,11 +46,18 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         Closed interval the data must lie in, or None for the real line.
     hyperparameters : tuple of str
         The estimator parameters this model reads, by name.
+    for_all_features : bool
+        Whether ``likelihood=name`` may give every feature this model.
+    for_a_column : bool
+        Whether a per-column ``likelihood`` ('auto', a list or a dict) may
+        give a column this model.
     """
 
     standardizes_input: bool = True
     support: tuple[float, float] | None = None
     hyperparameters: tuple[str, ...] = ()
+    for_all_features: bool = True
+    for_a_column: bool = True
 
     def __init__(self, n_features: int) -> None:
         super().__init__()
@@ -313,6 +321,7 @@ class GaussianSigmoidLikelihood(GaussianLikelihood):
 
     standardizes_input = False
     support = (0.0, 1.0)
+    for_a_column = False  # a table's continuous columns are standardised
     # 1/12, the variance of a uniform distribution on [0, 1].
     initial_variance = 1.0 / 12.0
 
@@ -437,6 +446,7 @@ class CategoricalLikelihood(Likelihood):
 
     standardizes_input = False
     hyperparameters = ("n_levels",)
+    for_all_features = False  # its levels come from a table's columns
 
     def __init__(self, n_features: int, n_levels) -> None:
         super().__init__(n_features)
@@ -533,6 +543,9 @@ class MixedLikelihood(Likelihood):
         "decoder_variance",
         "tail_mass",
     )
+    # What a per-column specification resolves to, not a name to give.
+    for_all_features = False
+    for_a_column = False
 
     def __init__(
         self,
@@ -572,7 +585,7 @@ class MixedLikelihood(Likelihood):
 
     @property
     def standardized_columns(self) -> np.ndarray:
-        return np.array([k == "gaussian" for k in self.column_kinds])
+        return standardized_columns(self.column_kinds)
 
     def _parts(self, x: torch.Tensor | None, output: torch.Tensor | None):
         for g, group in enumerate(self.groups):
@@ -629,3 +642,42 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
     "categorical": CategoricalLikelihood,
     "mixed": MixedLikelihood,
 }
+
+
+class RegisteredNames(Set):
+    """The names in :data:`LIKELIHOODS` whose class passes ``test``, and
+    ``extra``, read from the registry at each use: a likelihood registered
+    after import is accepted by the estimator's parameter check too."""
+
+    def __init__(self, test, extra=()):
+        self.test = test
+        self.extra = tuple(extra)
+
+    @classmethod
+    def _from_iterable(cls, names):  # what set operations on it return
+        return frozenset(names)
+
+    def _names(self) -> list[str]:
+        registered = [name for name, cls in LIKELIHOODS.items() if self.test(cls)]
+        return [*self.extra, *registered]
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+# The names ``likelihood=...`` accepts for every feature, and those a column
+# of a per-column specification accepts.
+FOR_ALL_FEATURES = RegisteredNames(lambda cls: cls.for_all_features)
+FOR_A_COLUMN = RegisteredNames(lambda cls: cls.for_a_column)
+
+
+def standardized_columns(column_kinds) -> np.ndarray:
+    """Whether each column of a per-column specification is standardised
+    before it reaches the model, as its likelihood says."""
+    return np.array([LIKELIHOODS[kind].standardizes_input for kind in column_kinds])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-KINDS = ("gaussian", "bernoulli", "categorical", "poisson")
+from ._likelihoods import FOR_A_COLUMN, LIKELIHOODS
 
 # Integer columns with at most MAX_LEVELS distinct values are categorical;
 # other non-negative ones below MAX_COUNT are counts (Poisson); the rest are
@@ -114,9 +114,10 @@ def fit_columns(X, likelihood) -> ColumnSpec:
             else:
                 raise ValueError(f"likelihood names a column X does not have: {key!r}.")
     for kind in kinds:
-        if kind not in KINDS:
+        if kind not in FOR_A_COLUMN:
             raise ValueError(
-                f"A column's likelihood must be one of {KINDS}; got {kind!r}."
+                f"A column's likelihood must be one of {tuple(FOR_A_COLUMN)}; "
+                f"got {kind!r}."
             )
     levels = []
     for (name, values), kind in zip(columns, kinds, strict=True):
@@ -174,18 +175,10 @@ def encode(X, spec: ColumnSpec) -> np.ndarray:
                 "values; give it likelihood 'categorical'."
             ) from error
         matrix[:, j] = column
-        observed = column[~np.isnan(column)]
-        if kind == "bernoulli" and not set(np.unique(observed)) <= {0.0, 1.0}:
-            raise ValueError(
-                f"Column {label!r} is modelled as 'bernoulli' but is not 0/1."
-            )
-        if kind == "poisson" and (
-            np.any(observed < 0) or np.any(observed != np.round(observed))
-        ):
-            raise ValueError(
-                f"Column {label!r} is modelled as 'poisson' (counts) but holds "
-                "negative or non-integer values."
-            )
+        try:  # the column's likelihood says what it accepts
+            LIKELIHOODS[kind].check_data(column[:, None], kind)
+        except ValueError as error:
+            raise ValueError(f"Column {label!r}: {error}") from error
     return matrix
 
 

@@ -1,5 +1,7 @@
 """Each observation model against scipy.stats."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -300,3 +302,41 @@ def test_tail_mass_caps_what_one_unseen_value_costs():
     # Typical rows pay little for the background: under 0.1 nats per feature
     # (and the fits differ a little).
     assert tail_typical > gaussian_typical - 0.5
+
+
+class LaplaceLikelihood(Likelihood):
+    """docs/contributing.rst's recipe, followed literally: a Laplace
+    likelihood with a learned scale per feature, registered only through
+    LIKELIHOODS."""
+
+    def __init__(self, n_features):
+        super().__init__(n_features)
+        self.log_scale = torch.nn.Parameter(torch.zeros(n_features))
+
+    def log_prob_terms(self, x, output):
+        scale = self.log_scale.exp()
+        return -torch.abs(x - output) / scale - self.log_scale - math.log(2.0)
+
+    def mean(self, output):
+        return output
+
+    def sample(self, output, generator):
+        u = torch.rand(output.shape, generator=generator, dtype=output.dtype) - 0.5
+        scale = self.log_scale.exp()
+        return output - scale * torch.sign(u) * torch.log1p(-2.0 * u.abs())
+
+
+def test_a_likelihood_registered_only_in_the_registry_fits(monkeypatch, quiet_fit):
+    with pytest.raises(ValueError, match="'likelihood' parameter"):
+        VAETransformer(likelihood="laplace").fit(np.zeros((30, 2)))
+    monkeypatch.setitem(LIKELIHOODS, "laplace", LaplaceLikelihood)
+    scales = np.array([1.0, 2.0, 0.5])
+    X = np.random.RandomState(0).laplace(size=(600, 3)) * scales
+    vae = VAETransformer(
+        likelihood="laplace", hidden_layer_sizes=(16,), max_iter=60, random_state=0
+    )
+    quiet_fit(vae, X[:300])
+    assert isinstance(vae.module_.likelihood, LaplaceLikelihood)
+    true_model = stats.laplace(scale=scales).logpdf(X[300:]).sum(axis=1).mean()
+    assert vae.score(X[300:]) == pytest.approx(true_model, abs=0.3)
+    assert vae.sample(5, random_state=0)[0].shape == (5, 3)
