@@ -248,7 +248,7 @@ class Inference:
     def sample(self, n_samples, data_seed, latent_seed):
         """(x, z): z ~ p(z) drawn from ``latent_seed``, then x ~ p(x | z)."""
         generator = make_generator(data_seed, torch.device("cpu"))
-        shape = (n_samples, self.model.encoder.mean_head.out_features)
+        shape = (n_samples, self.model.n_components)
         z = standard_normal(shape, latent_seed, self.device, torch.float64)
         with torch.no_grad(), using_threads(self.threads):
             output = self.model.decode(z).cpu()
@@ -265,7 +265,7 @@ class Inference:
         rather than NaN.
         """
         kind = ROW_STATISTICS[statistic]
-        n_components = self.model.encoder.mean_head.out_features
+        n_components = self.model.n_components
 
         def compute(x, rows):
             noise = None
@@ -289,7 +289,7 @@ class Inference:
         one draw from the conditional (for multiple imputation). Observed
         values are returned as given.
         """
-        n_components = self.model.encoder.mean_head.out_features
+        n_components = self.model.n_components
         generator = None
         if draw_seed is not None:
             # Draws come from a CPU generator, so they are made on the CPU.

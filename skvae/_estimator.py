@@ -793,7 +793,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     @property
     def _n_features_out(self):
-        return self.module_.encoder.mean_head.out_features
+        return self.module_.n_components
 
     def row_statistic(self, X, statistic="importance_weighted", n_draws=None):
         """One number per row of X from the fitted model: a bound or a term of it.

@@ -416,9 +416,7 @@ class PoissonLikelihood(Likelihood):
         return self.rate(output)
 
     def onnx_mean(self, graph, output: str) -> str:
-        from ._onnx import unary
-
-        return unary(graph, "Softplus", output)
+        return graph.unary("Softplus", output)
 
     def variance(self, output: torch.Tensor) -> torch.Tensor:
         """Variance per feature, equal to the rate for a Poisson count."""

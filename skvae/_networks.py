@@ -104,6 +104,11 @@ class VAE(nn.Module):
         self.likelihood = likelihood
         self.missing_indicator = missing_indicator
 
+    @property
+    def n_components(self) -> int:
+        """The latent dimension."""
+        return self.encoder.mean_head.out_features
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         missing = torch.isnan(x)
         x_in = torch.nan_to_num(self.likelihood.encoder_input(x), nan=0.0)

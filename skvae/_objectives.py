@@ -196,11 +196,15 @@ class RowStatistic:
     is_log_density : bool
         Whether the value is a log density (or a bound on one) of x, which
         the caller reports in the units of the user's data.
+    higher_is_typical : bool
+        Whether a higher value means a row more typical of the model (true
+        of the log densities; the distances are the other way round).
     """
 
     compute: Callable[..., torch.Tensor]
     uses_draws: bool
     is_log_density: bool
+    higher_is_typical: bool = True
 
 
 ROW_STATISTICS: dict[str, RowStatistic] = {
@@ -217,10 +221,13 @@ ROW_STATISTICS: dict[str, RowStatistic] = {
     ),
     # ||x - E[x | z = E[z | x]]||^2 in the model's (standardised) units.
     "reconstruction_error": RowStatistic(
-        _reconstruction_error, uses_draws=False, is_log_density=False
+        _reconstruction_error,
+        uses_draws=False,
+        is_log_density=False,
+        higher_is_typical=False,
     ),
     # 1/2 ||E[z | x]||^2: how far the code sits from the prior's centre.
     "latent_energy": RowStatistic(
-        _latent_energy, uses_draws=False, is_log_density=False
+        _latent_energy, uses_draws=False, is_log_density=False, higher_is_typical=False
     ),
 }

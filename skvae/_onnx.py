@@ -17,16 +17,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._networks import ACTIVATIONS
+
 # Opset 13 has every operator used (Gemm, Erf, Softplus, Slice with inputs).
 DEFAULT_OPSET = 13
+# ONNX Runtime's CPU kernels of these take float32 only.
+_FLOAT32_ONLY_OPS = {"Erf", "Elu", "Softplus"}
 
-_ACTIVATION_OPS = {
-    "relu": "Relu",
-    "tanh": "Tanh",
-    "softplus": "Softplus",
-    "elu": "Elu",
-    "logistic": "Sigmoid",
-}
 _METHODS = ("transform", "inverse_transform")
 
 
@@ -59,6 +56,14 @@ class OnnxGraph:
         self._add_node(op_type, list(inputs), [output], attributes)
         return output
 
+    def unary(self, op_type, x):
+        """An element-wise op; in a float64 graph, ops that ONNX Runtime has
+        in float32 only are computed in float32 (about 1e-7 relative error)."""
+        if self.dtype == np.float32 or op_type not in _FLOAT32_ONLY_OPS:
+            return self.node(op_type, x)
+        single = self.node("Cast", x, to=1)  # TensorProto.FLOAT
+        return self.node("Cast", self.node(op_type, single), to=11)  # DOUBLE
+
 
 def _weights(layer):
     return (
@@ -77,25 +82,14 @@ def _mlp(graph, layers, activation, x):
         if activation == "gelu":  # the exact (erf) form, torch's default
             half = graph.node("Mul", x, graph.constant(0.5))
             scaled = graph.node("Mul", x, graph.constant(1.0 / np.sqrt(2.0)))
-            erf = unary(graph, "Erf", scaled)
+            erf = graph.unary("Erf", scaled)
             one_plus = graph.node("Add", erf, graph.constant(1.0))
             x = graph.node("Mul", half, one_plus)
         elif activation != "identity":
-            x = unary(graph, _ACTIVATION_OPS[activation], x)
+            # The ONNX operator of each torch activation left (ReLU, Tanh,
+            # Softplus, ELU, Sigmoid) is its class name, capitalised.
+            x = graph.unary(ACTIVATIONS[activation].__name__.capitalize(), x)
     return x
-
-
-# ONNX Runtime's CPU kernels of these take float32 only.
-_FLOAT32_ONLY_OPS = {"Erf", "Elu", "Softplus"}
-
-
-def unary(graph, op_type, x):
-    """An element-wise op; in a float64 graph, ops that ONNX Runtime has in
-    float32 only are computed in float32 (about 1e-7 relative error)."""
-    if graph.dtype == np.float32 or op_type not in _FLOAT32_ONLY_OPS:
-        return graph.node(op_type, x)
-    single = graph.node("Cast", x, to=1)  # TensorProto.FLOAT
-    return graph.node("Cast", graph.node(op_type, single), to=11)  # DOUBLE
 
 
 def _linear_layers(network):
@@ -220,7 +214,7 @@ def export_onnx(
         constants.append(numpy_helper.from_array(array, name))
 
     graph = OnnxGraph(dtype, add_node, add_constant, unique_name)
-    n_components = estimator.module_.encoder.mean_head.out_features
+    n_components = estimator.module_.n_components
     if method == "transform":
         names, widths = ("X", "Z"), (estimator.n_features_in_, n_components)
         output = encoder_nodes(graph, estimator, names[0])
@@ -282,7 +276,7 @@ def register_onnx_converters():
 def _skl2onnx_shape(operator):
     input_type = operator.inputs[0].type
     n_rows = input_type.shape[0] if input_type.shape else None
-    n_components = operator.raw_operator.module_.encoder.mean_head.out_features
+    n_components = operator.raw_operator.module_.n_components
     operator.outputs[0].type = input_type.__class__([n_rows, n_components])
 
 

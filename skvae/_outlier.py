@@ -16,17 +16,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._estimator import VAETransformer
+from ._objectives import ROW_STATISTICS
 
-# The per-row statistics the detector offers: for each, the statistic of
-# VAETransformer.row_statistic it reads and whether that is "higher = more
-# normal" as it comes. 'elbo_latent' combines two of them (see _combine).
-_STATISTICS = {
-    "elbo_latent": None,
-    "elbo": True,
-    "importance_weighted": True,
-    "reconstruction": True,
-    "reconstruction_error": False,
-}
+# The per-row statistics the detector offers: those of
+# VAETransformer.row_statistic (turned so that higher is more normal), and
+# 'elbo_latent', which combines two of them (see _combine).
+_STATISTICS = ("elbo_latent", *ROW_STATISTICS)
 
 # Weight of the code's standardised distance from the prior in 'elbo_latent',
 # chosen on the development sets of benchmarks/outliers.py
@@ -100,7 +95,8 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
         on a few thousand rows.
 
     statistic : {'elbo_latent', 'elbo', 'importance_weighted', \
-            'reconstruction', 'reconstruction_error'}, default='elbo_latent'
+            'reconstruction', 'reconstruction_error', 'latent_energy'}, \
+            default='elbo_latent'
         The per-row statistic that ``score_samples`` returns, higher meaning
         more normal:
 
@@ -121,7 +117,9 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
           of An & Cho (2015) on the log scale (the ELBO without its KL term);
         - 'reconstruction_error': minus the squared distance between the
           standardised row and its reconstruction from the posterior mean,
-          the score of a plain auto-encoder.
+          the score of a plain auto-encoder;
+        - 'latent_energy': minus ``||E[z|x]||^2 / 2``, how far the row's code
+          lies from the prior's centre, alone.
 
         The expectations use ``vae.n_importance_samples`` draws of z, keyed
         by each row's values, so a row's score does not depend on the other
@@ -345,7 +343,7 @@ class VAEOutlierDetector(OutlierMixin, BaseEstimator):
             elbo = vae.row_statistic(X, "elbo", n_draws)
             return self._combine(elbo, vae.row_statistic(X, "latent_energy", 1))
         values = vae.row_statistic(X, self.statistic, n_draws)
-        return values if _STATISTICS[self.statistic] else -values
+        return values if ROW_STATISTICS[self.statistic].higher_is_typical else -values
 
     def _combine(self, elbo: np.ndarray, energy: np.ndarray) -> np.ndarray:
         """The 'elbo_latent' score from a row's ELBO and latent energy."""

@@ -185,7 +185,7 @@ def batch_loss(
     ``n_mc_samples`` draws; ``'iwae'``: the importance-weighted bound with
     K = ``n_mc_samples`` draws (Burda et al., 2015), which ignores ``beta``.
     """
-    mean_shape = (n_mc_samples, x.shape[0], model.encoder.mean_head.out_features)
+    mean_shape = (n_mc_samples, x.shape[0], model.n_components)
     noise = torch.randn(mean_shape, generator=generator, device=x.device, dtype=x.dtype)
     return -OBJECTIVES[objective].bound(model, x, noise, beta).sum()
 
@@ -426,7 +426,7 @@ def fit_rows(
         seed = draw_seed(rng)
         objective = OBJECTIVES[settings.objective]
         n_draws = objective.validation_draws(settings.n_mc_samples)
-        n_components = model.encoder.mean_head.out_features
+        n_components = model.n_components
         advice = f"validation with {n_draws} draws per row"
         validation = Inference(model, center, scale, settings.threads, advice)
 
