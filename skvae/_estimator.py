@@ -789,6 +789,68 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         """
         return float(np.mean(self.score_samples(X)))
 
+    def impute(self, X, n_draws=None, sample_posterior=False, random_state=None):
+        """Fill the missing values (NaN) of X from the model.
+
+        Each missing value gets its conditional mean given the row's observed
+        values, E[x_mis | x_obs], by self-normalised importance sampling with
+        ``n_draws`` draws of z keyed by the row (the MIWAE imputation of
+        Mattei & Frellsen, 2019); or, with ``sample_posterior``, a draw from
+        p(x_mis | x_obs). What :class:`VAEImputer` returns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with missing values as NaN (dense).
+
+        n_draws : int or None, default=None
+            Draws of z per row; None uses ``n_importance_samples``.
+
+        sample_posterior : bool, default=False
+            Draw the missing values instead of taking their mean.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws with ``sample_posterior``; None uses the
+            estimator's ``random_state``, as :meth:`sample` does.
+
+        Returns
+        -------
+        X_filled : ndarray of shape (n_samples, n_features) or DataFrame
+            ``X`` with its missing values filled and its observed values
+            unchanged; a frame like the training one when the model was
+            fitted on a frame with per-column likelihoods.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvae import VAETransformer
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(200, 1)) @ np.ones((1, 3))
+        >>> X[::4, 0] = np.nan
+        >>> vae = VAETransformer(n_components=1, hidden_layer_sizes=(8,),
+        ...                      max_iter=20, random_state=0).fit(X)
+        >>> bool(np.isnan(vae.impute(X)).any())
+        False
+        """
+        n_draws = self._check_n_draws(n_draws)
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        if hasattr(X, "tocsr"):
+            raise ValueError("impute needs dense X; got a sparse matrix.")
+        imputed = X.astype(np.float64, copy=True)
+        rows = np.flatnonzero(np.isnan(X).any(axis=1))
+        if rows.size:
+            seed = None
+            if sample_posterior:
+                rng = check_random_state(
+                    self.random_state if random_state is None else random_state
+                )
+                seed = draw_seed(rng)
+            imputed[rows] = self._inference().impute(
+                X[rows], self._scoring_seed, n_draws, seed
+            )
+        return self._as_table(imputed.astype(X.dtype, copy=False))
+
     # ------------------------------------------------------------ internals
 
     @property
@@ -848,15 +910,20 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             raise ValueError(
                 f"statistic must be one of {sorted(ROW_STATISTICS)}; got {statistic!r}."
             )
-        if n_draws is None:
-            n_draws = self.n_importance_samples
-        elif not isinstance(n_draws, Integral) or n_draws < 1:
-            raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
+        n_draws = self._check_n_draws(n_draws)
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         return self._inference().row_statistic(
             X, statistic, self._scoring_seed, n_draws
         )
+
+    def _check_n_draws(self, n_draws):
+        """``n_draws`` checked; None is ``n_importance_samples``."""
+        if n_draws is None:
+            return self.n_importance_samples
+        if not isinstance(n_draws, Integral) or n_draws < 1:
+            raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
+        return n_draws
 
     def _training_objective(self):
         """The objective trained on: 'auto' resolved."""

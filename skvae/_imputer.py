@@ -186,16 +186,8 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         self._draw_seed = draw_seed(rng)
         self.indicator_ = None
         if self.add_indicator:
-            self.indicator_ = MissingIndicator(error_on_new=False).fit(
-                self._as_matrix(X)
-            )
+            self.indicator_ = MissingIndicator(missing_values=1.0).fit(_missing_mask(X))
         return self
-
-    def _as_matrix(self, X):
-        """X as the float matrix the VAE reads (categories as level codes)."""
-        if self.vae_._per_column():
-            return self.vae_._validate_input(X, reset=False)
-        return X
 
     def transform(self, X):
         """Fill the missing values of ``X``.
@@ -213,28 +205,17 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        X = self._as_matrix(X)
-        imputed = X.astype(np.float64, copy=True)
-        rows = np.flatnonzero(np.isnan(X).any(axis=1))
-        if rows.size:
-            vae = self.vae_
-            inference = vae._inference()
-            draw_seed = self._draw_seed if self.sample_posterior else None
-            imputed[rows] = inference.impute(
-                X[rows], vae._scoring_seed, self.n_importance_samples, draw_seed
-            )
-        imputed = imputed.astype(X.dtype, copy=False)
-        if self.vae_._per_column() and self.vae_.column_likelihoods_["names"]:
-            imputed = self.vae_._as_table(imputed)  # columns, dtypes, levels
-            if self.indicator_ is not None:
-                names = self.indicator_.get_feature_names_out(self.feature_names_in_)
-                indicator = self.indicator_.transform(X).astype(float)
-                imputed[list(names)] = indicator
+        imputed = self.vae_.impute(
+            X, self.n_importance_samples, self.sample_posterior, self._draw_seed % 2**32
+        )
+        if self.indicator_ is None:
             return imputed
-        if self.indicator_ is not None:
-            indicator = self.indicator_.transform(X).astype(imputed.dtype)
-            imputed = np.hstack([imputed, indicator])
-        return imputed
+        indicator = self.indicator_.transform(_missing_mask(X))
+        if hasattr(imputed, "columns"):  # a frame, like the training one
+            names = self.indicator_.get_feature_names_out(self.feature_names_in_)
+            imputed[list(names)] = indicator.astype(float)
+            return imputed
+        return np.hstack([imputed, indicator.astype(imputed.dtype)])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: the input's, then the indicator's.
@@ -259,21 +240,31 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         return names
 
     def _validate_input(self, X, reset):
-        vae = self.vae_ if hasattr(self, "vae_") else self.vae
-        # The default VAE (vae=None) reads tables column by column.
-        if vae is None or vae._per_column():
-            # Mixed types: the VAE reads the table itself.
+        """The column count and names; the VAE checks the values."""
+        if hasattr(X, "tocsr"):
+            raise TypeError(
+                "VAEImputer needs dense X; got a sparse matrix. Missing values "
+                "are NaN entries of a dense array or data frame."
+            )
+        if hasattr(X, "columns"):  # a frame keeps its columns' dtypes
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         return validate_data(
-            self,
-            X,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
-            reset=reset,
+            self, X, dtype=None, ensure_all_finite="allow-nan", reset=reset
         )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _missing_mask(X) -> np.ndarray:
+    """1.0 where a cell of a table or an array is missing, 0.0 elsewhere."""
+    if hasattr(X, "to_pandas") and not hasattr(X, "isna"):  # polars
+        X = X.to_pandas()
+    if hasattr(X, "isna"):
+        missing = X.isna().to_numpy()
+    else:
+        missing = np.isnan(np.asarray(X, dtype=np.float64))
+    return missing.astype(np.float64)
