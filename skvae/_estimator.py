@@ -26,7 +26,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._data import (
-    Inference,
     check_numeric_columns,
     check_rows_have_values,
     check_scaling,
@@ -34,6 +33,7 @@ from ._data import (
     has_missing,
     split_rows,
 )
+from ._inference import Inference
 from ._likelihoods import (
     LIKELIHOODS,
     VARIANCE_TYPES,
@@ -1153,7 +1153,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _inference(self):
         """The fitted model, in float64, run over row blocks (see
-        :class:`~skvae._data.Inference`)."""
+        :class:`~skvae._inference.Inference`)."""
         device = next(self.module_.parameters()).device
         advice = f"n_importance_samples={self.n_importance_samples}"
         return Inference.of(

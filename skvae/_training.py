@@ -22,16 +22,15 @@ import numpy as np
 import torch
 
 from ._data import (
-    Inference,
-    has_missing,
+    log_scale_of_observed,
     minibatch_reader,
-    missing_log_scale,
     near_equal_parts,
     out_of_memory_advice,
 )
+from ._inference import Inference
 from ._networks import VAE
 from ._objectives import OBJECTIVES
-from ._torch_utils import draw_seed, make_generator, row_noise, using_threads
+from ._torch_utils import draw_seed, make_generator, using_threads
 
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -417,32 +416,26 @@ def fit_rows(
         for start, stop in near_equal_parts(len(order), settings.batch_size):
             yield read_rows(order[start:stop])
 
-    log_jacobian = float(np.sum(np.log(scale)))
-    training_offset = log_jacobian
-    if has_missing(X):  # losses of the observed parts, in the data's units
-        training_offset -= float(np.mean(missing_log_scale(X, scale, train_rows)))
+    # Losses of the observed parts, in the data's units.
+    training_offset = log_scale_of_observed(X, scale, train_rows, average=True)
     validation_score = None
     if validation_rows is not None:
         seed = draw_seed(rng)
         objective = OBJECTIVES[settings.objective]
         n_draws = objective.validation_draws(settings.n_mc_samples)
-        n_components = model.n_components
         advice = f"validation with {n_draws} draws per row"
         validation = Inference(model, center, scale, settings.threads, advice)
+        validation_offset = log_scale_of_observed(
+            X, scale, validation_rows, average=True
+        )
 
-        def lower_bound(x, rows):
-            noise = row_noise(rows, seed, n_draws, n_components, device, x.dtype)
-            return objective.bound(model, x, noise, 1.0)[:, None]
-
-        validation_missing = missing_log_scale(X, scale, validation_rows)
-        validation_offset = log_jacobian
-        if np.any(validation_missing):
-            validation_offset -= float(np.mean(validation_missing))
+        def validation_bound(model, x, noise):
+            return objective.bound(model, x, noise, 1.0)
 
         def validation_score():
             model.eval()
-            bounds = validation.map(
-                X, lower_bound, n_draws, torch.float32, rows=validation_rows
+            bounds = validation.bounds(
+                X, validation_bound, seed, n_draws, torch.float32, validation_rows
             )
             return float(np.mean(bounds)) - validation_offset
 
