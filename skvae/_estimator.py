@@ -35,14 +35,12 @@ from ._data import (
 )
 from ._inference import Inference
 from ._likelihoods import (
-    LIKELIHOODS,
     VARIANCE_TYPES,
     RegisteredNames,
-    standardized_columns,
 )
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
-from ._tabular import ColumnSpec, decode, encode, fit_columns
+from ._tabular import ResolvedLikelihood, fit_columns
 from ._torch_utils import (
     draw_seed,
     make_generator,
@@ -741,10 +739,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def _as_table(self, X):
         """X as a frame like the training one, when fitted on a frame with
         per-column likelihoods; as it is otherwise."""
-        spec = getattr(self, "column_likelihoods_", None)
-        if spec is None or spec["names"] is None:
-            return X
-        return decode(X, ColumnSpec(**spec))
+        return self._likelihood().as_table(X)
 
     def score_samples(self, X):
         """Estimate log p(x) for each row, in nats, in the units of ``X``.
@@ -940,9 +935,14 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 "objective='elbo' for a beta-VAE."
             )
 
-    def _per_column(self):
-        """Whether ``likelihood`` gives each column its own likelihood."""
-        return not isinstance(self.likelihood, str) or self.likelihood == "auto"
+    def _likelihood(self, reset=False):
+        """The likelihood the model reads X with: the fitted model's, or,
+        when a fit begins (``reset``) or before the first fit, the
+        parameter's (see :class:`~skvae._tabular.ResolvedLikelihood`)."""
+        columns = getattr(self, "column_likelihoods_", None)
+        if reset or not hasattr(self, "_architecture"):
+            return ResolvedLikelihood.of(self.likelihood, columns)
+        return ResolvedLikelihood.of(self._architecture["likelihood"], columns)
 
     def _validate_table(self, X, reset):
         """A table with per-column likelihoods, as the float matrix the model
@@ -958,7 +958,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         if reset:
             self.column_likelihoods_ = fit_columns(X, self.likelihood).as_dict()
         matrix = check_array(
-            encode(X, ColumnSpec(**self.column_likelihoods_)),
+            self._likelihood(reset).encode(X),
             dtype=np.float64,
             ensure_all_finite="allow-nan",
             input_name="X",
@@ -967,8 +967,13 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         return matrix
 
     def _validate_input(self, X, reset):
-        if self._per_column():
+        """X as the model reads it, checked for the likelihood (the
+        parameter's when ``reset``, the fitted model's otherwise)."""
+        likelihood = self._likelihood(reset)
+        if likelihood.per_column:
             return self._validate_table(X, reset)
+        if reset and hasattr(self, "column_likelihoods_"):
+            del self.column_likelihoods_  # of an earlier per-column fit
         check_numeric_columns(X)
         X = validate_data(
             self,
@@ -979,7 +984,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             reset=reset,
         )
         check_rows_have_values(X)
-        LIKELIHOODS[self.likelihood].check_data(X, self.likelihood)
+        likelihood.check(X)
         return X
 
     def _hidden_sizes(self):
@@ -997,15 +1002,12 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     def _initialize(self, X, rng):
         """Fit the standardisation, build the networks and draw the seeds."""
-        likelihood_settings = {}
-        if self._per_column():
-            spec = ColumnSpec(**self.column_likelihoods_)
-            standardizes = standardized_columns(spec.kinds)
-            likelihood_settings = dict(column_kinds=spec.kinds, n_levels=spec.n_levels)
-        else:
-            standardizes = LIKELIHOODS[self.likelihood].standardizes_input
+        likelihood = self._likelihood(reset=True)
         self.input_mean_, self.input_scale_, floor = fit_scaling(
-            X, standardizes, self.min_variance, self._given_scaling(X.shape[1])
+            X,
+            likelihood.standardizes,
+            self.min_variance,
+            self._given_scaling(X.shape[1], likelihood),
         )
         self.variance_floor_ = floor * self.input_scale_**2
         if self.n_components > X.shape[1]:
@@ -1023,11 +1025,10 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             n_components=self.n_components,
             hidden_layer_sizes=self._hidden_sizes(),
             activation=self.activation,
-            likelihood="mixed" if self._per_column() else self.likelihood,
             min_variance=floor.tolist(),
             decoder_variance=self.decoder_variance,
             tail_mass=float(self.tail_mass),
-            **likelihood_settings,
+            **likelihood.model_settings(),
         )
         init_generator = make_generator(draw_seed(rng), resolve_device("cpu"))
         self.module_ = build_vae(
@@ -1039,11 +1040,11 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self._optimizer = None  # made by current_optimizer on the first epoch
         self._optimizer_state = None
 
-    def _given_scaling(self, n_features):
+    def _given_scaling(self, n_features, likelihood):
         """``input_scaling`` checked: None for 'auto', else (mean, scale)."""
         if isinstance(self.input_scaling, str):
             return None
-        if self._per_column() or not LIKELIHOODS[self.likelihood].standardizes_input:
+        if likelihood.per_column or not likelihood.standardizes:
             raise ValueError(
                 f"likelihood={self.likelihood!r} reads X as given, so "
                 "input_scaling must be 'auto'; got a (mean, scale) pair."

@@ -1,5 +1,9 @@
-"""Tables of mixed column types: which likelihood each column gets, and the
-numeric matrix the model reads.
+"""The ``likelihood`` parameter resolved, and tables of mixed column types:
+which likelihood each column gets, and the numeric matrix the model reads.
+
+:class:`ResolvedLikelihood` is what the estimator asks about its likelihood:
+the registry name of the model's likelihood, the data checks, the
+standardisation flags and, per column, the encoding and decoding of a table.
 
 A per-column specification (``likelihood="auto"``, a list or a dict) is
 resolved once, at the first fit, into a :class:`ColumnSpec`: the kind of each
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._likelihoods import FOR_A_COLUMN, LIKELIHOODS
+from ._likelihoods import FOR_A_COLUMN, LIKELIHOODS, standardized_columns
 
 # Integer columns with at most MAX_LEVELS distinct values are categorical;
 # other non-negative ones below MAX_COUNT are counts (Poisson); the rest are
@@ -47,6 +51,73 @@ class ColumnSpec:
         return dict(
             kinds=self.kinds, levels=self.levels, names=self.names, dtypes=self.dtypes
         )
+
+
+@dataclass(frozen=True)
+class ResolvedLikelihood:
+    """The estimator's ``likelihood``, resolved: one registered likelihood
+    for every feature (``columns`` None), or one per column of a table
+    (``name`` 'mixed', with the columns' :class:`ColumnSpec`).
+
+    Built from the parameter when a fit begins and from the fitted model
+    afterwards (see :meth:`of`), so a later ``set_params`` cannot change
+    how a fitted model reads its data.
+    """
+
+    name: str  # a key of LIKELIHOODS
+    columns: ColumnSpec | None = None
+
+    @staticmethod
+    def is_per_column(likelihood) -> bool:
+        """Whether the parameter gives each column its own likelihood."""
+        return not isinstance(likelihood, str) or likelihood == "auto"
+
+    @classmethod
+    def of(cls, likelihood, column_likelihoods=None) -> ResolvedLikelihood:
+        """From a ``likelihood`` parameter or a fitted model's registry name
+        ('mixed' per column), with the fitted ``column_likelihoods_``."""
+        if not cls.is_per_column(likelihood) and likelihood != "mixed":
+            return cls(likelihood)
+        spec = None if column_likelihoods is None else ColumnSpec(**column_likelihoods)
+        return cls("mixed", spec)
+
+    @property
+    def per_column(self) -> bool:
+        return self.name == "mixed"
+
+    @property
+    def standardizes(self) -> bool | np.ndarray:
+        """Whether X is standardised before the model reads it: one flag, or
+        one per column."""
+        if self.per_column:
+            return standardized_columns(self.columns.kinds)
+        return LIKELIHOODS[self.name].standardizes_input
+
+    def model_settings(self) -> dict:
+        """The likelihood's part of the model's architecture."""
+        if not self.per_column:
+            return dict(likelihood=self.name)
+        return dict(
+            likelihood=self.name,
+            column_kinds=self.columns.kinds,
+            n_levels=self.columns.n_levels,
+        )
+
+    def check(self, X) -> None:
+        """The likelihood's own data check on a numeric X (one likelihood for
+        every feature; a table's columns are checked by :meth:`encode`)."""
+        LIKELIHOODS[self.name].check_data(X, self.name)
+
+    def encode(self, X) -> np.ndarray:
+        """A table as the float matrix the model reads (see :func:`encode`)."""
+        return encode(X, self.columns)
+
+    def as_table(self, matrix):
+        """A matrix in the model's columns as a frame like the training one,
+        when the model was fitted on a frame per column; as it is otherwise."""
+        if self.columns is None or self.columns.names is None:
+            return matrix
+        return decode(matrix, self.columns)
 
 
 def _columns(X):

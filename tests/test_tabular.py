@@ -257,3 +257,15 @@ def test_skvae_imports_and_fits_arrays_without_pandas():
     )
     assert run.returncode == 0, run.stderr
     assert "fitted without pandas" in run.stdout
+
+
+def test_a_fitted_model_reads_data_with_its_own_likelihood(table):
+    vae = fit(VAETransformer(**QUICK, max_iter=2, likelihood="auto"), table)
+    scores = vae.score_samples(table)
+    vae.set_params(likelihood="gaussian")  # not applied until the next fit
+    np.testing.assert_array_equal(vae.score_samples(table), scores)
+    assert isinstance(vae.inverse_transform(vae.transform(table)), pd.DataFrame)
+    numeric = table[["size"]].to_numpy()
+    fit(vae, numeric)  # the refit forgets the table's columns
+    assert not hasattr(vae, "column_likelihoods_")
+    assert isinstance(vae.inverse_transform(vae.transform(numeric)), np.ndarray)
