@@ -88,13 +88,14 @@ numpydoc_class_members_toctree = False
 
 # The scripts in examples/ are run during the build and rendered, with their
 # printed output and figures, under docs/auto_examples/ (not tracked by git),
-# where the environment variable CI or SKVAE_RUN_GALLERY is set, as the
-# README says; elsewhere the gallery pages show the code without running it
-# (about 3 minutes saved). ``-D plot_gallery=0`` or ``=1`` overrides this.
+# where the environment variable SKVAE_RUN_GALLERY is set (CI's second step,
+# as the README says); elsewhere the gallery pages show the code without
+# running it (about 3 minutes saved). ``-D plot_gallery=0`` or ``=1``
+# overrides this.
 # Each example saves its figure to the path given as its first argument:
 # during the build that is a temporary folder (_gallery_arguments.py), so
 # nothing is written into the checkout.
-_RUN_GALLERY = bool(os.environ.get("CI") or os.environ.get("SKVAE_RUN_GALLERY"))
+_RUN_GALLERY = bool(os.environ.get("SKVAE_RUN_GALLERY"))
 # sphinx-gallery's own setting; a string, as -D plot_gallery=... passes one.
 plot_gallery = str(_RUN_GALLERY)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
