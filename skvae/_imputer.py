@@ -186,7 +186,9 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         self._draw_seed = draw_seed(rng)
         self.indicator_ = None
         if self.add_indicator:
-            self.indicator_ = MissingIndicator(missing_values=1.0).fit(_missing_mask(X))
+            self.indicator_ = MissingIndicator(
+                missing_values=1.0, error_on_new=False
+            ).fit(_missing_mask(X))
         return self
 
     def transform(self, X):
@@ -260,11 +262,22 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
 
 def _missing_mask(X) -> np.ndarray:
-    """1.0 where a cell of a table or an array is missing, 0.0 elsewhere."""
+    """1.0 where a cell of a table or an array is missing (NaN, None, pandas'
+    NA), 0.0 elsewhere: what the missing indicator reads."""
     if hasattr(X, "to_pandas") and not hasattr(X, "isna"):  # polars
         X = X.to_pandas()
     if hasattr(X, "isna"):
-        missing = X.isna().to_numpy()
-    else:
-        missing = np.isnan(np.asarray(X, dtype=np.float64))
-    return missing.astype(np.float64)
+        return X.isna().to_numpy().astype(np.float64)
+    X = np.asarray(X)
+    if X.dtype.kind in "fc":
+        return np.isnan(X).astype(np.float64)
+    return np.frompyfunc(_is_missing, 1, 1)(X).astype(np.float64)
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN; pandas' NA refuses the comparison
+    except TypeError:
+        return True

@@ -197,7 +197,10 @@ def fit_columns(X, likelihood) -> ColumnSpec:
             continue
         categories = getattr(getattr(values, "cat", None), "categories", None)
         if categories is None:
-            observed = values.dropna() if hasattr(values, "dropna") else values
+            if hasattr(values, "dropna"):
+                observed = values.dropna()
+            else:  # an array's None and NaN are gaps, not levels
+                observed = [value for value in values if not _is_missing(value)]
             categories = np.unique(np.asarray(observed))
         levels.append(list(np.asarray(categories, dtype=object).tolist()))
         if len(levels[-1]) < 2:

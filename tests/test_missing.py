@@ -270,6 +270,32 @@ def test_imputer_indicator_names_and_pandas_output(small_data):
     assert not out.isna().any().any()
 
 
+def test_imputer_indicator_on_new_gaps_and_on_a_mixed_table(small_data, quiet_fit):
+    X = small_data.copy()
+    X[[1, 4], 2] = np.nan
+    imputer = VAEImputer(VAETransformer(max_iter=2), add_indicator=True)
+    quiet_fit(imputer, X)
+    later = small_data[:5].copy()
+    later[0, 0] = np.nan  # a feature with no gaps at fit: filled, not indicated
+    out = imputer.transform(later)
+    assert out.shape == (5, 6) and not np.isnan(out).any()
+    assert out[:, 5].tolist() == [0.0] * 5
+    # An object array of a mixed table: None and NaN are gaps of either kind.
+    table = np.empty((60, 2), dtype=object)
+    table[:, 0] = small_data[:, 0]
+    table[:, 1] = np.where(small_data[:, 1] > 5, "high", "low")
+    table[3, 0], table[7, 1], table[9, 1] = np.nan, None, np.nan
+    mixed = VAEImputer(
+        VAETransformer(likelihood=["gaussian", "categorical"], max_iter=2),
+        add_indicator=True,
+    )
+    out = quiet_fit(mixed, table).transform(table)
+    assert out.shape == (60, 4)
+    assert np.flatnonzero(out[:, 2].astype(float)).tolist() == [3]
+    assert np.flatnonzero(out[:, 3].astype(float)).tolist() == [7, 9]
+    assert set(out[:, 1]) <= {0.0, 1.0}  # an array gets level codes back
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @parametrize_with_checks(
