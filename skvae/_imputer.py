@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from ._estimator import VAETransformer
+from ._tabular import is_missing
 from ._torch_utils import draw_seed
 
 # The VAE of VAEImputer(vae=None): n_components is set at fit time to
@@ -271,13 +272,4 @@ def _missing_mask(X) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype.kind in "fc":
         return np.isnan(X).astype(np.float64)
-    return np.frompyfunc(_is_missing, 1, 1)(X).astype(np.float64)
-
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN; pandas' NA refuses the comparison
-    except TypeError:
-        return True
+    return np.frompyfunc(is_missing, 1, 1)(X).astype(np.float64)

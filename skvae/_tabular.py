@@ -200,7 +200,7 @@ def fit_columns(X, likelihood) -> ColumnSpec:
             if hasattr(values, "dropna"):
                 observed = values.dropna()
             else:  # an array's None and NaN are gaps, not levels
-                observed = [value for value in values if not _is_missing(value)]
+                observed = [value for value in values if not is_missing(value)]
             categories = np.unique(np.asarray(observed))
         levels.append(list(np.asarray(categories, dtype=object).tolist()))
         if len(levels[-1]) < 2:
@@ -225,7 +225,7 @@ def encode(X, spec: ColumnSpec) -> np.ndarray:
         label = name if name is not None else j
         if kind == "categorical":
             as_objects = np.asarray(values, dtype=object)
-            missing = np.array([_is_missing(v) for v in as_objects], dtype=bool)
+            missing = np.array([is_missing(v) for v in as_objects], dtype=bool)
             lookup = {level: code for code, level in enumerate(levels)}
             codes = np.full(len(as_objects), np.nan)
             for i in np.flatnonzero(~missing):
@@ -256,7 +256,9 @@ def encode(X, spec: ColumnSpec) -> np.ndarray:
     return matrix
 
 
-def _is_missing(value) -> bool:
+def is_missing(value) -> bool:
+    """Whether one cell of a table or an object array is a gap: None, NaN or
+    pandas' NA."""
     if value is None:
         return True
     try:
