@@ -34,10 +34,7 @@ from ._data import (
     split_rows,
 )
 from ._inference import Inference
-from ._likelihoods import (
-    VARIANCE_TYPES,
-    RegisteredNames,
-)
+from ._likelihoods import FOR_ALL_FEATURES, VARIANCE_TYPES, RegisteredNames
 from ._networks import ACTIVATIONS, build_vae, rebuild_vae
 from ._objectives import OBJECTIVES, ROW_STATISTICS
 from ._tabular import ResolvedLikelihood, fit_columns
@@ -450,7 +447,7 @@ class VAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [
-            StrOptions(RegisteredNames(lambda cls: cls.for_all_features, ["auto"])),
+            StrOptions(RegisteredNames(FOR_ALL_FEATURES.test, extra=["auto"])),
             list,
             tuple,
             dict,
