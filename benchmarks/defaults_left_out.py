@@ -32,11 +32,14 @@ from skvae import VAETransformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from outliers import load_sets  # noqa: E402
+from small_tables import held_out_before_0_3_1  # noqa: E402
 
 SETTINGS = {
-    # 0.2's early_stopping='auto' held out rows only from 91 training rows.
     "0.2": lambda n: dict(
-        batch_size=128, n_iter_no_change=10, tail_mass=0.0, early_stopping=n > 90
+        batch_size=128,
+        n_iter_no_change=10,
+        tail_mass=0.0,
+        early_stopping=held_out_before_0_3_1(n),
     ),
     "0.3": lambda n: dict(),
 }
