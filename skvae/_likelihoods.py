@@ -511,6 +511,49 @@ class CategoricalLikelihood(Likelihood):
         return torch.stack(draws, dim=-1).to(output.dtype)
 
 
+class ConstantLikelihood(Likelihood):
+    """Columns with a single value, modelled exactly: probability 1 there.
+
+    The estimator standardises a constant column by its own value (the
+    centre is the value, the scale 1), so the model sees 0 wherever the
+    column holds it: log p(x_j | z) is 0 there and -inf at any other value,
+    the mean and every draw are the value, and the column costs the
+    networks nothing (no decoder output, no encoder input). A table's
+    single-level category or a numeric column that never changes is one.
+    """
+
+    standardizes_input = True
+    for_all_features = False  # a column's model, not a whole data set's
+
+    @property
+    def n_outputs(self) -> int:
+        return 0
+
+    @property
+    def n_encoder_inputs(self) -> int:
+        return 0
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., :0]
+
+    def _zeros(self, output: torch.Tensor) -> torch.Tensor:
+        return output.new_zeros((*output.shape[:-1], self.n_features))
+
+    def log_prob_terms(self, x: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+        zeros = self._zeros(output)
+        return zeros.masked_fill((x != 0).expand_as(zeros), -math.inf)
+
+    def mean(self, output: torch.Tensor) -> torch.Tensor:
+        return self._zeros(output)
+
+    def variance(self, output: torch.Tensor) -> torch.Tensor:
+        """No spread at all: 0 per column."""
+        return self._zeros(output)
+
+    def sample(self, output: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return self._zeros(output)
+
+
 class MixedLikelihood(Likelihood):
     """One likelihood per column of a table (continuous, binary, counts,
     categories): the columns of each kind share a likelihood of that kind.
@@ -525,8 +568,8 @@ class MixedLikelihood(Likelihood):
     n_features : int
         Number of columns.
     column_kinds : sequence of str
-        Each column's kind: 'gaussian', 'bernoulli', 'poisson' or
-        'categorical'.
+        Each column's kind: 'gaussian', 'bernoulli', 'poisson',
+        'categorical' or 'constant'.
     n_levels : sequence of int
         Each column's number of levels (0 for non-categorical columns).
     min_variance, decoder_variance, tail_mass
@@ -638,6 +681,7 @@ LIKELIHOODS: dict[str, type[Likelihood]] = {
     "bernoulli": BernoulliLikelihood,
     "poisson": PoissonLikelihood,
     "categorical": CategoricalLikelihood,
+    "constant": ConstantLikelihood,
     "mixed": MixedLikelihood,
 }
 

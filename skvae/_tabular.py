@@ -113,10 +113,14 @@ class ResolvedLikelihood:
         return encode(X, self.columns)
 
     def as_table(self, matrix):
-        """A matrix in the model's columns as a frame like the training one,
-        when the model was fitted on a frame per column; as it is otherwise."""
-        if self.columns is None or self.columns.names is None:
+        """A matrix in the model's columns as the user's data: a frame like
+        the training one when the model was fitted on a frame per column; an
+        array with categorical columns' codes turned back into their levels
+        when fitted on an array per column; as it is otherwise."""
+        if self.columns is None:
             return matrix
+        if self.columns.names is None:
+            return decode_array(matrix, self.columns)
         return decode(matrix, self.columns)
 
 
@@ -165,9 +169,14 @@ def fit_columns(X, likelihood) -> ColumnSpec:
 
     ``likelihood`` is 'auto', a list with one kind per column, or a dict
     {column name or index: kind} (other columns get 'auto''s choice).
+    Under 'auto', a column with a single observed value is 'constant'; so
+    is a column given 'categorical' with a single level.
     """
     columns = _columns(X)
-    kinds = [infer_kind(values) for _, values in columns]
+    kinds = [
+        "constant" if _n_distinct(values) == 1 else infer_kind(values)
+        for _, values in columns
+    ]
     names = [name for name, _ in columns]
     if isinstance(likelihood, list | tuple):
         if len(likelihood) != len(columns):
@@ -191,26 +200,51 @@ def fit_columns(X, likelihood) -> ColumnSpec:
                 f"got {kind!r}."
             )
     levels = []
-    for (name, values), kind in zip(columns, kinds, strict=True):
-        if kind != "categorical":
+    for j, (name, values) in enumerate(columns):
+        text = infer_kind(values) == "categorical" and not _is_numeric(values)
+        if kinds[j] not in ("categorical", "constant") or (
+            kinds[j] == "constant" and not text
+        ):
             levels.append(None)
             continue
-        categories = getattr(getattr(values, "cat", None), "categories", None)
-        if categories is None:
-            if hasattr(values, "dropna"):
-                observed = values.dropna()
-            else:  # an array's None and NaN are gaps, not levels
-                observed = [value for value in values if not is_missing(value)]
-            categories = np.unique(np.asarray(observed))
-        levels.append(list(np.asarray(categories, dtype=object).tolist()))
-        if len(levels[-1]) < 2:
-            label = name if name is not None else len(levels) - 1
-            raise ValueError(
-                f"Column {label!r} is categorical with fewer than two levels."
-            )
+        levels.append(_levels(values))
+        if not levels[-1]:
+            label = name if name is not None else j
+            raise ValueError(f"Column {label!r} has no observed value.")
+        if kinds[j] == "categorical" and len(levels[-1]) < 2:
+            kinds[j] = "constant"  # one level: probability 1, nothing to learn
     is_frame = all(name is not None for name in names)
     dtypes = [str(getattr(values, "dtype", "")) for _, values in columns]
     return ColumnSpec(kinds, levels, names if is_frame else None, dtypes)
+
+
+def _observed(values) -> np.ndarray:
+    """A column's observed values, as an object array."""
+    if hasattr(values, "dropna"):
+        return np.asarray(values.dropna(), dtype=object)
+    # an array's None and NaN are gaps, not values
+    return np.array([v for v in values if not is_missing(v)], dtype=object)
+
+
+def _n_distinct(values) -> int:
+    return len(set(_observed(values).tolist()))
+
+
+def _is_numeric(values) -> bool:
+    """Whether a column's values are all numbers (not text, not booleans)."""
+    observed = _observed(values)
+    return all(
+        isinstance(value, int | float | np.number) and not isinstance(value, bool)
+        for value in observed
+    )
+
+
+def _levels(values) -> list:
+    """A categorical column's levels: its categories, or its distinct values."""
+    categories = getattr(getattr(values, "cat", None), "categories", None)
+    if categories is None:
+        categories = np.unique(np.asarray(_observed(values)))
+    return list(np.asarray(categories, dtype=object).tolist())
 
 
 def encode(X, spec: ColumnSpec) -> np.ndarray:
@@ -223,7 +257,7 @@ def encode(X, spec: ColumnSpec) -> np.ndarray:
         zip(columns, spec.kinds, spec.levels, strict=True)
     ):
         label = name if name is not None else j
-        if kind == "categorical":
+        if levels is not None:  # categories, or a text column's single level
             as_objects = np.asarray(values, dtype=object)
             missing = np.array([is_missing(v) for v in as_objects], dtype=bool)
             lookup = {level: code for code, level in enumerate(levels)}
@@ -267,6 +301,29 @@ def is_missing(value) -> bool:
         return True  # pandas NA refuses comparisons
 
 
+def decode_array(matrix: np.ndarray, spec: ColumnSpec) -> np.ndarray:
+    """An array table's matrix with each categorical column's codes turned
+    back into its levels: a float array when every level is a number, an
+    object array otherwise; the matrix itself without categorical columns."""
+    categorical = [j for j, levels in enumerate(spec.levels) if levels is not None]
+    if not categorical:
+        return matrix
+    numeric_levels = all(
+        isinstance(level, int | float | np.number) and not isinstance(level, bool)
+        for j in categorical
+        for level in spec.levels[j]
+    )
+    table = matrix.copy() if numeric_levels else matrix.astype(object)
+    for j in categorical:
+        levels = np.asarray(spec.levels[j], dtype=table.dtype)
+        column = matrix[:, j]
+        observed = ~np.isnan(column)
+        table[observed, j] = levels[np.round(column[observed]).astype(int)]
+        if not numeric_levels:
+            table[~observed, j] = None
+    return table
+
+
 def decode(matrix: np.ndarray, spec: ColumnSpec):
     """A frame with the original columns, dtypes and levels (needs pandas,
     imported here: skvae imports and fits NumPy arrays without it)."""
@@ -281,7 +338,7 @@ def decode(matrix: np.ndarray, spec: ColumnSpec):
         except TypeError:
             dtype = None
         column = matrix[:, j]
-        if kind == "categorical":
+        if levels is not None:
             codes = np.where(np.isnan(column), -1, np.round(column)).astype(int)
             values = pd.Categorical.from_codes(codes, categories=list(levels))
             if dtype_name != "category":  # back to the column's own dtype
@@ -291,13 +348,15 @@ def decode(matrix: np.ndarray, spec: ColumnSpec):
                 except (TypeError, ValueError):
                     pass  # e.g. integers with missing values stay objects
             data[name] = values
-        elif kind == "bernoulli" and getattr(dtype, "kind", "") == "b":
-            data[name] = np.round(column).astype(bool)
-        elif kind in ("bernoulli", "poisson") and getattr(dtype, "kind", "") in (
-            "i",
-            "u",
-        ):
-            data[name] = np.round(column).astype(dtype)
+        elif kind in ("bernoulli", "poisson", "constant") and getattr(
+            dtype, "kind", ""
+        ) in ("b", "i", "u"):
+            # Booleans and integers, nullable ones (boolean, Int64) included.
+            values = pd.Series(np.round(column))
+            try:
+                data[name] = values.astype(dtype)
+            except (TypeError, ValueError):  # gaps in a NumPy integer dtype
+                data[name] = column
         else:
             data[name] = column
     return pd.DataFrame(data)

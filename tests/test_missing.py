@@ -52,6 +52,8 @@ def test_a_missing_value_contributes_nothing_to_log_prob(name):
     # Exactly the sum of the observed features' terms; no NaN anywhere.
     assert got[0] == terms[0, [0, 2]].sum()
     assert got[1] == terms[1].sum()
+    if not likelihood.n_outputs:  # a constant column reads no decoder output
+        return
     output.requires_grad_(True)
     likelihood.log_prob(x_missing, output).sum().backward()
     assert torch.isfinite(output.grad).all()
@@ -293,7 +295,7 @@ def test_imputer_indicator_on_new_gaps_and_on_a_mixed_table(small_data, quiet_fi
     assert out.shape == (60, 4)
     assert np.flatnonzero(out[:, 2].astype(float)).tolist() == [3]
     assert np.flatnonzero(out[:, 3].astype(float)).tolist() == [7, 9]
-    assert set(out[:, 1]) <= {0.0, 1.0}  # an array gets level codes back
+    assert set(out[:, 1]) <= {"high", "low"}  # levels, not their codes
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
