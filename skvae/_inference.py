@@ -199,7 +199,8 @@ class Inference:
         The conditional mean E[x_mis | x_obs] by self-normalised importance
         sampling with ``n_draws`` draws per row keyed by ``seed`` (see
         :func:`~skvae._objectives.conditional_mean`); or, with ``draw_seed``,
-        one draw from the conditional (for multiple imputation). Observed
+        one draw from the conditional (for multiple imputation), from draws
+        of z of its own, so equal rows get independent completions. Observed
         values are returned as given.
         """
         n_components = self.model.n_components
@@ -210,9 +211,12 @@ class Inference:
             self.model.cpu()
 
         def fill(x, rows):
-            noise = row_noise(rows, seed, n_draws, n_components, x.device, x.dtype)
             if generator is None:
+                noise = row_noise(rows, seed, n_draws, n_components, x.device, x.dtype)
                 return conditional_mean(self.model, x, noise)
+            # Fresh draws, so two equal rows get independent completions.
+            shape = (n_draws, x.shape[0], n_components)
+            noise = torch.randn(shape, generator=generator, dtype=x.dtype)
             return conditional_draw(self.model, x, noise, generator)
 
         filled = self.to_data_units(self.map(X, fill, n_draws))
