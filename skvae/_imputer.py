@@ -44,15 +44,22 @@ _DEFAULT_VAE = dict(
     # had none); its effect on imputation has not been measured yet.
     tail_mass=0.0,
 )
+# The VAEs VAEImputer(vae=None) averages, each as changes to _DEFAULT_VAE:
+# the decoder's variance per point or per feature, and a narrower network.
+_DEFAULT_MEMBERS = (
+    {},
+    {"decoder_variance": "per_feature"},
+    {"decoder_variance": "per_feature", "hidden_layer_sizes": (64,)},
+)
 _DEFAULT_MAX_COMPONENTS = 16
 
 
 class VAEImputer(TransformerMixin, BaseEstimator):
-    """Impute missing values with a variational auto-encoder.
+    """Impute missing values with variational auto-encoders.
 
-    A :class:`VAETransformer` is fitted on the observed entries of ``X``
-    (its bound leaves the missing ones out, and its encoder reads which
-    ones are missing). Each missing value is then filled with its
+    :class:`VAETransformer` models are fitted on the observed entries of
+    ``X`` (their bound leaves the missing ones out, and their encoders read
+    which ones are missing). Each missing value is then filled with its
     conditional mean given the row's observed values, E[x_mis | x_obs],
     estimated by self-normalised importance sampling with
     ``n_importance_samples`` draws of z (the MIWAE imputation of Mattei &
@@ -60,19 +67,31 @@ class VAEImputer(TransformerMixin, BaseEstimator):
     from that conditional instead, for multiple imputation, as with
     :class:`~sklearn.impute.IterativeImputer`.
 
+    By default three VAEs of different capacity are fitted and their
+    imputations averaged: how much capacity a table needs is not known
+    before fitting, and the average of the three beat each of them, and a
+    choice among them by cells held out of the fit, on the imputation
+    benchmark's tables (see the documentation's page on tables).
+
     Parameters
     ----------
-    vae : VAETransformer or None, default=None
-        The model, cloned at fit time. None: a ``VAETransformer`` with
-        ``likelihood="auto"`` (so a data frame's categorical columns are
-        filled with levels), ``hidden_layer_sizes=(256, 128)``,
-        ``n_mc_samples=10`` (it trains on the 10-draw importance-weighted
+    vae : VAETransformer, list of VAETransformer or None, default=None
+        The model, or the models whose imputations are averaged, cloned at
+        fit time. A numeric cell gets the mean of the models' conditional
+        means, a categorical cell the level most of them fill in (ties: the
+        earliest model's); with ``sample_posterior`` each row takes the
+        draw of one model picked at random, a draw from their mixture.
+        None: three ``VAETransformer`` models with ``likelihood="auto"`` (so
+        a data frame's categorical columns are filled with levels),
+        ``n_mc_samples=10`` (they train on the 10-draw importance-weighted
         bound, as MIWAE does on 20), ``batch_size=256``,
-        ``n_iter_no_change=30``, ``n_threads=1`` (so it does not slow down
+        ``n_iter_no_change=30``, ``n_threads=1`` (so they do not slow down
         when other work shares the machine), ``tail_mass=0.0`` (the
-        Gaussian alone, as it was measured) and ``n_components`` the
-        smaller of 16 and the number of features, its other parameters left
-        at their defaults. Pass a ``VAETransformer`` to choose otherwise.
+        Gaussian alone) and ``n_components`` the smaller of 16 and the
+        number of features: ``hidden_layer_sizes=(256, 128)`` with the
+        decoder's variance per point (``decoder_variance="per_point"``) and
+        per feature, and ``hidden_layer_sizes=(64,)`` with it per feature;
+        their other parameters left at their defaults.
 
     n_importance_samples : int, default=100
         Draws of z per row for the conditional mean (or for the draw).
@@ -87,12 +106,15 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         feature that had missing values at fit time) to the output.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the VAE (overriding its own ``random_state``) and the draws.
+        Seeds the VAEs (overriding their own ``random_state``) and the draws.
 
     Attributes
     ----------
+    vaes_ : list of VAETransformer
+        The fitted models, in the order of ``vae``.
+
     vae_ : VAETransformer
-        The fitted model.
+        The first of ``vaes_`` (the only one when ``vae`` is one model).
 
     indicator_ : MissingIndicator or None
         The fitted indicator when ``add_indicator`` is True.
@@ -134,7 +156,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "vae": [VAETransformer, None],
+        "vae": [VAETransformer, list, None],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
@@ -158,7 +180,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
-        """Fit the VAE on the observed entries of ``X``.
+        """Fit the VAEs on the observed entries of ``X``.
 
         Parameters
         ----------
@@ -175,16 +197,15 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             The fitted imputer.
         """
         X = self._validate_input(X, reset=True)
-        if self.vae is None:
-            n_components = min(_DEFAULT_MAX_COMPONENTS, self.n_features_in_)
-            vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
-        else:
-            vae = clone(self.vae)
+        members = self._members()
         rng = check_random_state(self.random_state)
         if self.random_state is not None:
-            vae.set_params(random_state=draw_seed(rng) % 2**32)
-        self.vae_ = vae.fit(X)
+            seed = draw_seed(rng) % 2**32
+            for vae in members:
+                vae.set_params(random_state=seed)
         self._draw_seed = draw_seed(rng)
+        self.vaes_ = [vae.fit(X) for vae in members]
+        self.vae_ = self.vaes_[0]
         self.indicator_ = None
         if self.add_indicator:
             self.indicator_ = MissingIndicator(
@@ -208,8 +229,17 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        imputed = self.vae_.impute(
-            X, self.n_importance_samples, self.sample_posterior, self._draw_seed % 2**32
+        seed = self._draw_seed % 2**32
+        imputations = [
+            vae.impute(X, self.n_importance_samples, self.sample_posterior, seed + k)
+            for k, vae in enumerate(self.vaes_)
+        ]
+        imputed = _combine(
+            imputations,
+            _missing_mask(X) == 1,
+            self._kinds(),
+            self.sample_posterior,
+            check_random_state(seed),
         )
         if self.indicator_ is None:
             return imputed
@@ -242,6 +272,28 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             )
         return names
 
+    def _kinds(self) -> list[str]:
+        """Each column's likelihood (the same in every member)."""
+        columns = getattr(self.vae_, "column_likelihoods_", None)
+        return columns["kinds"] if columns else ["gaussian"] * self.n_features_in_
+
+    def _members(self) -> list[VAETransformer]:
+        """Unfitted copies of the VAEs whose imputations are averaged."""
+        if self.vae is None:
+            n_components = min(_DEFAULT_MAX_COMPONENTS, self.n_features_in_)
+            return [
+                VAETransformer(n_components=n_components, **{**_DEFAULT_VAE, **changes})
+                for changes in _DEFAULT_MEMBERS
+            ]
+        if isinstance(self.vae, VAETransformer):
+            return [clone(self.vae)]
+        if not self.vae or not all(isinstance(v, VAETransformer) for v in self.vae):
+            raise ValueError(
+                "vae must be None, a VAETransformer or a non-empty list of "
+                f"VAETransformers to average; got {self.vae!r}."
+            )
+        return [clone(vae) for vae in self.vae]
+
     def _validate_input(self, X, reset):
         """The column count and names; the VAE checks the values."""
         if hasattr(X, "tocsr"):
@@ -260,6 +312,63 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _combine(imputations, missing, kinds, draws, rng):
+    """The members' imputations of one table, combined cell by cell.
+
+    Means: a numeric cell gets the average of the members' conditional
+    means (the mean under the members' equal-weight mixture), a categorical
+    cell the level most members fill in (ties: the earliest member's).
+    Draws (``draws``): each row takes one member's draw, chosen at random,
+    which is a draw from the mixture. Observed cells are left as they are.
+    """
+    first = imputations[0]
+    if len(imputations) == 1:
+        return first
+    rows = np.arange(missing.shape[0])
+    chosen = rng.randint(len(imputations), size=missing.shape[0])
+    combined = first.copy()
+    for j, kind in enumerate(kinds):
+        gaps = missing[:, j]
+        if not gaps.any():
+            continue
+        cells = np.stack([_column(imputed, j)[gaps] for imputed in imputations])
+        if draws:
+            value = cells[chosen[gaps], rows[: gaps.sum()]]
+        elif kind == "categorical" or cells.dtype.kind not in "fiu":
+            value = _most_common(cells)
+        else:
+            value = cells.astype(np.float64).mean(axis=0)
+        _set_column(combined, j, gaps, value)
+    return combined
+
+
+def _column(table, j) -> np.ndarray:
+    return table.iloc[:, j].to_numpy() if hasattr(table, "iloc") else table[:, j]
+
+
+def _set_column(table, j, rows, values) -> None:
+    if hasattr(table, "iloc"):
+        column = table.iloc[:, j].copy()
+        if column.dtype.kind in "iu":  # counts: averaged, then whole again
+            values = np.round(values)
+        column[rows] = values
+        table.isetitem(j, column)
+    else:
+        table[rows, j] = values
+
+
+def _most_common(cells) -> np.ndarray:
+    """Per column of ``cells`` (members, rows), the most frequent value;
+    ties go to the value of the earliest member holding one."""
+    winners = cells[0].copy()
+    for i in range(cells.shape[1]):
+        values = list(cells[:, i])
+        winners[i] = max(
+            values, key=lambda value: (values.count(value), -values.index(value))
+        )
+    return winners
 
 
 def _missing_mask(X) -> np.ndarray:

@@ -12,7 +12,6 @@ from sklearn.impute import IterativeImputer, SimpleImputer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import VAEImputer, VAETransformer
-from skvae._imputer import _DEFAULT_VAE
 from skvae._likelihoods import LIKELIHOODS
 
 # Factor analysis exactly: no background part in the likelihood.
@@ -175,22 +174,66 @@ def test_imputer_keeps_observed_values_and_fills_the_rest(small_data, quiet_fit)
     assert not np.isnan(filled).any()
 
 
-def test_default_imputer_fits_the_documented_vae():
-    # The docstring's promise for vae=None: these settings, and n_components
-    # the smaller of 16 and the number of features.
+def test_default_imputer_fits_the_documented_vaes():
+    # The docstring's promise for vae=None: three models with these
+    # settings, and n_components the smaller of 16 and the number of features.
     X, _ = with_missing(np.random.RandomState(0).normal(size=(40, 3)), 0.2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         imputer = VAEImputer(random_state=0).fit(X)
-    params = imputer.vae_.get_params()
-    assert {key: params[key] for key in _DEFAULT_VAE} == _DEFAULT_VAE
-    assert params["hidden_layer_sizes"] == (256, 128)
-    assert params["n_mc_samples"] == 10
-    assert params["batch_size"] == 256
-    assert params["n_threads"] == 1
-    assert params["tail_mass"] == 0.0
-    assert params["n_components"] == 3
+    assert len(imputer.vaes_) == 3 and imputer.vae_ is imputer.vaes_[0]
+    networks = []
+    for vae in imputer.vaes_:
+        params = vae.get_params()
+        assert params["likelihood"] == "auto"
+        assert params["n_mc_samples"] == 10
+        assert params["batch_size"] == 256
+        assert params["n_iter_no_change"] == 30
+        assert params["n_threads"] == 1
+        assert params["tail_mass"] == 0.0
+        assert params["n_components"] == 3
+        networks.append((params["hidden_layer_sizes"], params["decoder_variance"]))
+    assert networks == [
+        ((256, 128), "per_point"),
+        ((256, 128), "per_feature"),
+        ((64,), "per_feature"),
+    ]
     assert not np.isnan(imputer.transform(X)).any()
+
+
+def test_an_imputer_of_several_vaes_averages_their_imputations(quiet_fit):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "level": rng.choice(["a", "b", "c"], 200),
+            "y": rng.normal(size=200),
+        }
+    )
+    frame[["x", "level"]] = frame[["x", "level"]].mask(rng.uniform(size=(200, 2)) < 0.2)
+    members = [
+        VAETransformer(likelihood="auto", hidden_layer_sizes=(8,), max_iter=3),
+        VAETransformer(likelihood="auto", hidden_layer_sizes=(16,), max_iter=3),
+        VAETransformer(likelihood="auto", n_components=1, max_iter=3),
+    ]
+    imputer = quiet_fit(VAEImputer(members, random_state=0), frame)
+    filled = imputer.transform(frame)
+    alone = [vae.impute(frame, 100) for vae in imputer.vaes_]
+    gaps = frame["x"].isna()
+    np.testing.assert_allclose(
+        filled.loc[gaps, "x"], np.mean([a.loc[gaps, "x"] for a in alone], axis=0)
+    )
+    # A level: the one most members fill in (ties: the first member's).
+    for i in np.flatnonzero(frame["level"].isna()):
+        votes = [a.loc[i, "level"] for a in alone]
+        counts = [votes.count(v) for v in votes]
+        assert filled.loc[i, "level"] == votes[int(np.argmax(counts))]
+    pd.testing.assert_frame_equal(filled[frame.notna()], frame[frame.notna()])
+    # Draws: each row's completion is one member's draw.
+    imputer.set_params(sample_posterior=True)
+    drawn = imputer.transform(frame)
+    assert drawn.notna().all().all()
+    assert drawn.loc[gaps, "x"].nunique() == gaps.sum()
 
 
 def _linear_gaussian(vae):
