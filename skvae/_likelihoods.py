@@ -88,6 +88,8 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
             return
         low, high = cls.support
         values = X.data if sp.issparse(X) else X
+        if np.isnan(values).all():  # nothing observed, nothing to check
+            return
         smallest, largest = np.nanmin(values), np.nanmax(values)
         if smallest < low or largest > high:
             raise ValueError(

@@ -7,7 +7,7 @@ import re
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import VAEOutlierDetector, VAETransformer
+from skvae import VAEImputer, VAEOutlierDetector, VAESynthesizer, VAETransformer
 
 
 # The checks train for a few epochs only; the warning saying so is expected.
@@ -17,6 +17,9 @@ from skvae import VAEOutlierDetector, VAETransformer
         VAETransformer(hidden_layer_sizes=(8,), max_iter=3),
         VAETransformer(
             hidden_layer_sizes=(8,), max_iter=3, early_stopping=True, n_iter_no_change=2
+        ),
+        VAESynthesizer(
+            VAETransformer(n_components=1, hidden_layer_sizes=(4,), max_iter=2)
         ),
     ]
 )
@@ -34,7 +37,10 @@ def _documented_defaults(estimator_class):
     return {name: value.strip() for name, value in pattern.findall(parameters)}
 
 
-@pytest.mark.parametrize("estimator_class", [VAETransformer, VAEOutlierDetector])
+@pytest.mark.parametrize(
+    "estimator_class",
+    [VAETransformer, VAEOutlierDetector, VAEImputer, VAESynthesizer],
+)
 def test_documented_defaults_are_the_real_ones(estimator_class):
     documented = _documented_defaults(estimator_class)
     signature = inspect.signature(estimator_class).parameters

@@ -4,7 +4,15 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "skvae"
-FACES = {"__init__", "_estimator", "_imputer", "_outlier", "_pyod", "_onnx"}
+FACES = {
+    "__init__",
+    "_estimator",
+    "_imputer",
+    "_outlier",
+    "_pyod",
+    "_onnx",
+    "_synthesizer",
+}
 MODEL = {"_networks", "_likelihoods", "_objectives", "_inference", "_training"}
 
 
