@@ -110,6 +110,8 @@ def measure(args) -> None:
     warnings.simplefilter("ignore")
     tables = load_tables(args.data_dir, args.max_rows, np.random.RandomState(0))
     names = args.data or list(tables)
+    if args.fills:
+        Path(args.fills).mkdir(parents=True, exist_ok=True)
     done = set()
     if Path(args.out).exists():  # go on where an interrupted run stopped
         for line in Path(args.out).read_text().splitlines():

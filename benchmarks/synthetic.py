@@ -239,7 +239,9 @@ def features(frame: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
             out[column] = values.astype("int64") / 1e9
         elif is_discrete(reference[column]):
             levels = sorted(reference[column].dropna().astype(str).unique())
-            out[column] = pd.Categorical(values.astype(str), categories=levels)
+            codes = pd.Categorical(values.astype(str), categories=levels)
+            # The trees take at most 255 categories; more go in as codes.
+            out[column] = codes if len(levels) <= 255 else codes.codes.astype(float)
         else:
             out[column] = pd.to_numeric(values, errors="coerce")
     return out
