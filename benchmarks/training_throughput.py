@@ -25,13 +25,16 @@ the folder, 60,000 random binary images of the same shape are used.
 It also measures the machine's limit, the float32 FLOP/s of a large matrix
 product, and reports skvae's training FLOP/s (the matrix-product FLOPs of
 the forward and backward pass per row times rows per second) as a fraction
-of it. ``--inference`` adds ``transform`` / ``score_samples`` throughput
+of it. ``--device cuda`` runs skvae and the plain loop on a GPU (the
+plain loop copies each minibatch over, as tutorials do; skvae keeps X on the
+device when it fits), PyOD and pythae are then skipped, and the matrix
+product is the GPU's. ``--inference`` adds ``transform`` / ``score_samples`` throughput
 from 10^3 to 10^6 rows, and ``--memory`` the peak memory of ``fit`` on a
 1,000,000 x 100 float32 array (measured in a fresh subprocess, from
 Linux's /proc/self/status: ru_maxrss would count the parent's memory).
 
 Run ``python benchmarks/training_throughput.py ../shared/data --inference
---memory``.
+--memory``; on a GPU machine add ``--device cuda``.
 """
 
 from __future__ import annotations
@@ -110,19 +113,20 @@ class PlainVAE(nn.Module):
         return self.decode(z), mean, log_var
 
 
-def plain_loop(X, epochs):
+def plain_loop(X, epochs, device="cpu", batch_size=BATCH):
     torch.manual_seed(0)
-    model = PlainVAE(X.shape[1])
+    model = PlainVAE(X.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(X)),
-        batch_size=BATCH,
+        batch_size=batch_size,
         shuffle=True,
     )
     for _ in range(epochs):
         model.train()
         train_loss = 0.0
         for (x,) in loader:
+            x = x.to(device)
             logits, mean, log_var = model(x)
             reconstruction = F.binary_cross_entropy_with_logits(
                 logits, x, reduction="sum"
@@ -136,15 +140,16 @@ def plain_loop(X, epochs):
     return model.eval()
 
 
-def heldout_elbo(encode, decode_logits, X):
-    """Mean ELBO (analytic KL, one draw per row) in nats, in float64."""
+def heldout_elbo(encode, decode_logits, X, device="cpu"):
+    """Mean ELBO (analytic KL, one draw per row) in nats, in float64; the
+    noise is drawn on the CPU, so every device scores the same draws."""
     generator = torch.Generator().manual_seed(0)
     total = 0.0
     with torch.no_grad():
         for start in range(0, len(X), 1000):
-            x = torch.from_numpy(X[start : start + 1000])
+            x = torch.from_numpy(X[start : start + 1000]).to(device)
             mean, log_var = encode(x)
-            noise = torch.randn(mean.shape, generator=generator)
+            noise = torch.randn(mean.shape, generator=generator).to(device)
             z = mean + noise * torch.exp(0.5 * log_var)
             logits = decode_logits(z)
             log_lik = -F.binary_cross_entropy_with_logits(
@@ -230,16 +235,23 @@ def run_pythae(X, epochs, workdir):
 # ------------------------------------------------------ machine's limit
 
 
-def matmul_flops(size=2048, repeats=10):
+def synchronize(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_flops(size=2048, repeats=10, device="cpu"):
     """Best float32 FLOP/s of a size x size matrix product."""
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator)
-    b = torch.randn(size, size, generator=generator)
+    a = torch.randn(size, size, generator=generator).to(device)
+    b = torch.randn(size, size, generator=generator).to(device)
     a @ b  # warm-up
+    synchronize(device)
     best = math.inf
     for _ in range(repeats):
         start = time.perf_counter()
         a @ b
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
 
@@ -262,7 +274,7 @@ def training_flops_per_row(n_features):
 # ------------------------------------------------------------ inference
 
 
-def inference_rows(n_rows_list, n_features=100):
+def inference_rows(n_rows_list, n_features=100, device="cpu"):
     rng = np.random.RandomState(0)
     X_fit = rng.normal(size=(20_000, n_features)).astype(np.float32)
     # skvae 0.1's default network and objective, as in the recorded runs.
@@ -275,6 +287,7 @@ def inference_rows(n_rows_list, n_features=100):
         n_threads=torch.get_num_threads(),
         random_state=0,
         max_iter=1,
+        device=device,
     ).fit(X_fit)
     results = []
     for n_rows in n_rows_list:
@@ -289,7 +302,7 @@ def inference_rows(n_rows_list, n_features=100):
             if k is not None:
                 vae.set_params(n_importance_samples=k)
             start = time.perf_counter()
-            call(X)
+            call(X)  # returns NumPy arrays: the device has finished
             seconds = time.perf_counter() - start
             results.append((name, n_rows, n_rows / seconds))
     return results
@@ -342,25 +355,37 @@ def main():
     parser.add_argument("--inference", action="store_true")
     parser.add_argument("--memory", action="store_true")
     parser.add_argument("--skip", nargs="*", default=[], help="pyod, pythae")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--batch-size", type=int, default=BATCH, help="skvae's and the plain loop's"
+    )
     args = parser.parse_args()
+    device = args.device
+    batch_size = args.batch_size
+    if device != "cpu" or batch_size != BATCH:  # PyOD and pythae: CPU, 128
+        args.skip = [*args.skip, "pyod", "pythae"]
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
 
     X, X_test, data_name = load_mnist(args.data_dir)
     print(
         f"data: {data_name}, {X.shape[0]} x {X.shape[1]} training rows, "
-        f"{len(X_test)} test rows; {args.epochs} epochs, batch {BATCH}; "
-        f"torch {torch.__version__}, {args.threads} thread(s)"
+        f"{len(X_test)} test rows; {args.epochs} epochs, batch {batch_size}; "
+        f"torch {torch.__version__}, {args.threads} thread(s), device {device}"
+        + (f" ({torch.cuda.get_device_name(device)})" if device != "cpu" else "")
     )
-    peak = matmul_flops()
+    matmul_size = 8192 if device != "cpu" else 2048
+    peak = matmul_flops(size=matmul_size, device=device)
     flops_per_row = training_flops_per_row(X.shape[1])
     rows = []
 
     def timed(name, fit, elbo=None):
         """Fit once on 1,024 rows (imports, allocations), then time a full fit."""
         fit(X[:1024], 1)
+        synchronize(device)
         start = time.perf_counter()
         model = fit(X, args.epochs)
+        synchronize(device)
         seconds = time.perf_counter() - start
         rows.append((name, seconds, elbo(model) if elbo else None))
 
@@ -369,7 +394,7 @@ def main():
             LATENT,
             hidden_layer_sizes=(HIDDEN,),
             likelihood="bernoulli",
-            batch_size=BATCH,
+            batch_size=batch_size,
             learning_rate=LEARNING_RATE,
             max_iter=epochs,
             n_iter_no_change=epochs + 1,
@@ -379,23 +404,24 @@ def main():
             n_threads=torch.get_num_threads(),  # the same count for everyone
             precision=precision,
             random_state=0,
+            device=device,
         )
         return vae.fit(X)
 
     timed(
         "skvae",
         fit_skvae,
-        lambda m: heldout_elbo(m.module_.encode, m.module_.decode, X_test),
+        lambda m: heldout_elbo(m.module_.encode, m.module_.decode, X_test, device),
     )
     timed(
         "skvae bfloat16",
         lambda X, epochs: fit_skvae(X, epochs, precision="bfloat16"),
-        lambda m: heldout_elbo(m.module_.encode, m.module_.decode, X_test),
+        lambda m: heldout_elbo(m.module_.encode, m.module_.decode, X_test, device),
     )
     timed(
         "plain PyTorch",
-        plain_loop,
-        lambda m: heldout_elbo(m.encode, m.decode, X_test),
+        lambda X, epochs: plain_loop(X, epochs, device, batch_size),
+        lambda m: heldout_elbo(m.encode, m.decode, X_test, device),
     )
     if "pyod" not in args.skip:
         try:
@@ -437,7 +463,7 @@ def main():
 
     skvae_seconds = rows[0][1]
     print(
-        f"\nmatrix product (2048^3, float32): {peak / 1e9:.1f} GFLOP/s; "
+        f"\nmatrix product ({matmul_size}^3, float32): {peak / 1e9:.1f} GFLOP/s; "
         f"training FLOPs per row: {flops_per_row / 1e6:.2f} M\n"
     )
     header = (
@@ -458,7 +484,7 @@ def main():
 
     if args.inference:
         print("\ninference, 100 features, VAE (128, 64) -> 20, rows per second:")
-        results = inference_rows([1_000, 10_000, 100_000, 1_000_000])
+        results = inference_rows([1_000, 10_000, 100_000, 1_000_000], device=device)
         sizes = sorted({n for _, n, _ in results})
         print(f"{'method':<20}" + "".join(f"{n:>12,}" for n in sizes))
         for name in dict.fromkeys(name for name, _, _ in results):
@@ -470,7 +496,7 @@ def main():
                 )
             )
 
-    if args.memory:
+    if args.memory and device == "cpu":  # peak host memory; a GPU's is its own
         memory = fit_memory(args.threads)
         extra = memory["peak"] - memory["before"]
         print(

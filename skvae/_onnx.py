@@ -225,10 +225,14 @@ def export_onnx(
     element_type = helper.np_dtype_to_tensor_dtype(dtype)
     inputs = [helper.make_tensor_value_info(names[0], element_type, ["N", widths[0]])]
     outputs = [helper.make_tensor_value_info(names[1], element_type, ["N", widths[1]])]
+    opsets = [helper.make_opsetid("", target_opset)]
     model = helper.make_model(
         helper.make_graph(nodes, f"skvae_{method}", inputs, outputs, constants),
-        opset_imports=[helper.make_opsetid("", target_opset)],
+        opset_imports=opsets,
         producer_name="skvae",
+        # The oldest format that holds this opset, not the installed onnx's
+        # newest: a runtime older than onnx refuses a newer IR version.
+        ir_version=helper.find_min_ir_version_for(opsets),
     )
     onnx.checker.check_model(model)
     if path is not None:

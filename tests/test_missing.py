@@ -87,7 +87,7 @@ def test_scores_of_incomplete_rows_are_marginal_likelihoods(factor_analysis_data
         warnings.simplefilter("ignore")
         vae.fit(X_train)
     mean = vae.input_mean_
-    model = vae.module_.double()
+    model = vae.module_.double().cpu()  # read on the host, whatever the device
     weight = model.decoder.output_head.weight.detach().numpy()  # (features, 2)
     bias = model.decoder.output_head.bias.detach().numpy()
     noise = model.likelihood.variance().detach().numpy()
@@ -239,9 +239,9 @@ def test_an_imputer_of_several_vaes_averages_their_imputations(quiet_fit):
 def _linear_gaussian(vae):
     """(loc, cov) of x under a fitted linear-Gaussian VAE, in X's units."""
     model = vae.module_
-    weight = model.decoder.output_head.weight.detach().double().numpy()
-    bias = model.decoder.output_head.bias.detach().double().numpy()
-    noise = model.likelihood.variance().detach().double().numpy()
+    weight = model.decoder.output_head.weight.detach().double().cpu().numpy()
+    bias = model.decoder.output_head.bias.detach().double().cpu().numpy()
+    noise = model.likelihood.variance().detach().double().cpu().numpy()
     scale = vae.input_scale_
     loc = vae.input_mean_ + scale * bias
     loadings = scale[:, None] * weight

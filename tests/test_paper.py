@@ -24,8 +24,8 @@ def binary_digits():
 
 def grid_log_marginal(vae, X, n_points, half_width=6.0):
     """log p(x) per row by the midpoint rule on a square grid over z, in float64."""
-    decoder = vae.module_.decoder.to(torch.float64)
-    likelihood = vae.module_.likelihood.to(torch.float64)
+    decoder = vae.module_.decoder.to(torch.float64).cpu()  # on the host
+    likelihood = vae.module_.likelihood.to(torch.float64).cpu()
     step = 2 * half_width / n_points
     axis = -half_width + step * (np.arange(n_points) + 0.5)
     z = torch.from_numpy(np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2))
@@ -37,7 +37,7 @@ def grid_log_marginal(vae, X, n_points, half_width=6.0):
             [likelihood.log_prob(row, output) + log_prior for row in x]
         )  # (rows, grid)
         log_marginal = torch.logsumexp(log_joint, dim=1) + 2 * math.log(step)
-    vae.module_.to(torch.float32)
+    vae.module_.to(torch.float32).to(vae.device_)
     return log_marginal.numpy()
 
 

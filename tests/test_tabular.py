@@ -155,7 +155,7 @@ def test_missing_cells_of_any_type_are_left_out(table):
     scores = vae.score_samples(holes)
     assert np.isfinite(scores).all()
     # Masking a column is leaving its term out of the likelihood.
-    model = vae.module_.double()
+    model = vae.module_.double().cpu()
     x = torch.tensor(vae._validate_input(holes.head(8), reset=False))
     output = model.decode(torch.randn(8, 2, dtype=torch.float64))
     terms = model.likelihood.log_prob_terms(torch.nan_to_num(x), output)
@@ -184,7 +184,12 @@ def test_mixed_likelihood_orders_terms_by_column():
 def test_a_per_column_model_pickles(table):
     vae = fit(VAETransformer(**QUICK, max_iter=2, likelihood="auto"), table)
     loaded = pickle.loads(pickle.dumps(vae))
-    np.testing.assert_array_equal(loaded.score_samples(table), vae.score_samples(table))
+    # A model loads on the CPU: the same numbers wherever it was fitted, and
+    # bit for bit when it was fitted there.
+    exact = vae.device_ == "cpu"
+    np.testing.assert_allclose(
+        loaded.score_samples(table), vae.score_samples(table), rtol=0 if exact else 1e-5
+    )
 
 
 def test_imputer_fills_categories_with_the_most_probable_level():
