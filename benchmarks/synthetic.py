@@ -72,6 +72,7 @@ VARIANTS = {
     "skvae-all": dict(latent=lambda n: min(16, n)),
     "skvae-elbo": dict(vae=dict(objective="elbo", n_mc_samples=1)),
     "skvae-tail0": dict(vae=dict(tail_mass=0.0)),
+    "skvae-poisson": dict(vae=dict(likelihood="auto")),  # counts as Poisson
     "skvae-tail0-k2": dict(vae=dict(tail_mass=0.0, n_mc_samples=2)),
     "skvae-tail0-b256": dict(vae=dict(tail_mass=0.0, batch_size=256)),
     "skvae-tail0-k3": dict(vae=dict(tail_mass=0.0, n_mc_samples=3)),
