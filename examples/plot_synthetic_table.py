@@ -106,20 +106,10 @@ for ax, (title, table) in zip(
     ax.legend(frameon=False, loc="lower left")
 real_gentoo = penguins[penguins["species"] == "Gentoo"]
 bins = np.histogram_bin_edges(penguins["body_mass_g"].dropna(), bins=20)
-axes[1, 2].hist(
-    real_gentoo["body_mass_g"].dropna(),
-    bins=bins,
-    alpha=0.5,
-    density=True,
-    label="real Gentoo",
-)
-axes[1, 2].hist(
-    gentoo["body_mass_g"].dropna(),
-    bins=bins,
-    alpha=0.5,
-    density=True,
-    label="drawn given Gentoo",
-)
+for rows, label in ((real_gentoo, "real Gentoo"), (gentoo, "drawn given Gentoo")):
+    axes[1, 2].hist(
+        rows["body_mass_g"].dropna(), bins=bins, alpha=0.5, density=True, label=label
+    )
 axes[1, 2].set(title="body mass given species = Gentoo", xlabel="g")
 axes[1, 2].legend(frameon=False)
 fig.tight_layout()
