@@ -52,6 +52,15 @@ CANDIDATES = {
         "hidden_layer_sizes": (64,),
     },
     "narrow, per-point": {"hidden_layer_sizes": (64,)},
+    # No hidden layer: a linear-Gaussian model (factor analysis), whose
+    # conditional means are linear in the observed cells. Added to the
+    # average of three on six tables (3 seeds), it brought breast cancer
+    # within 10% of IterativeImputer (1.11 -> 1.09 of its RMSE) and took
+    # pendigits out (1.05 -> 1.12; letter 1.31 -> 1.37): not adopted.
+    "linear, per-feature": {
+        "decoder_variance": "per_feature",
+        "hidden_layer_sizes": (),
+    },
 }
 
 
