@@ -338,7 +338,7 @@ class VAESynthesizer(BaseEstimator):
                 values = _with_gaps(values, gaps, plan)
             if fixed is not None and plan["name"] in fixed.columns:
                 given = fixed[plan["name"]].reset_index(drop=True)
-                values = given.astype(values.dtype, copy=False)
+                values = given.astype(values.dtype)  # pandas 3 copies lazily
             columns[plan["name"]] = values
         table = pd.DataFrame(columns)
         table.columns = self._names
