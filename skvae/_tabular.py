@@ -295,8 +295,12 @@ def is_missing(value) -> bool:
     pandas' NA."""
     if value is None:
         return True
+    if isinstance(value, float | np.floating):
+        # Not value != value: NumPy 2.5 flags a NaN comparison inside
+        # frompyfunc as an invalid operation and warns.
+        return bool(np.isnan(value))
     try:
-        return bool(value != value)  # NaN, pandas NA
+        return bool(value != value)  # pandas NA
     except TypeError:
         return True  # pandas NA refuses comparisons
 
