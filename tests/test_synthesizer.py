@@ -270,8 +270,5 @@ def test_counts_are_modelled_as_numbers_unless_the_vae_says_otherwise(
         zip(table.columns, synthesizer.vae_.column_likelihoods_["kinds"], strict=True)
     )
     assert kinds["count"] == "gaussian"  # 'auto' alone would say 'poisson'
-    vae = VAETransformer(**SMALL, likelihood="auto")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        own = VAESynthesizer(vae, random_state=0).fit(table)
+    own = fitted(table, {**SMALL, "likelihood": "auto"})
     assert own.vae_.column_likelihoods_["kinds"][2] == "poisson"
