@@ -122,6 +122,15 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         terms = self.log_prob_terms(torch.nan_to_num(x, nan=0.0), output)
         return terms.masked_fill(missing, 0.0).sum(-1)
 
+    def without_uninformative_cells(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` with the cells whose log-density does not depend on z set
+        to NaN (left out of :meth:`log_prob`). Their terms are the same for
+        every draw of z, so they cancel from self-normalised importance
+        weights, except where the density is 0 for every draw (a constant
+        column holding another value), which would make every weight 0.
+        None by default."""
+        return x
+
     def weighted_mean(
         self, output: torch.Tensor, weights: torch.Tensor
     ) -> torch.Tensor:
@@ -548,6 +557,10 @@ class ConstantLikelihood(Likelihood):
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         return self._zeros(output)
 
+    def without_uninformative_cells(self, x: torch.Tensor) -> torch.Tensor:
+        """Every cell: the value says nothing about z."""
+        return torch.full_like(x, math.nan)
+
     def variance(self, output: torch.Tensor) -> torch.Tensor:
         """No spread at all: 0 per column."""
         return self._zeros(output)
@@ -662,6 +675,12 @@ class MixedLikelihood(Likelihood):
         return self._in_column_order(
             [group.mean(po) for group, _, po in self._parts(None, output)]
         )
+
+    def without_uninformative_cells(self, x: torch.Tensor) -> torch.Tensor:
+        kept = x.clone()
+        for group, columns in zip(self.groups, self.columns, strict=True):
+            kept[..., columns] = group.without_uninformative_cells(x[..., columns])
+        return kept
 
     def weighted_mean(
         self, output: torch.Tensor, weights: torch.Tensor

@@ -51,13 +51,17 @@ def sgvb_terms(
 
 
 def importance_log_weights(
-    model: VAE, x: torch.Tensor, noise: torch.Tensor
+    model: VAE, x: torch.Tensor, noise: torch.Tensor, conditioning: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """log p(x_obs, z_k) / q(z_k | x) per draw and row, and the decoder outputs.
 
     z_k = mean + sigma * noise_k; returns log weights (draws, batch) and the
     decoder's outputs (draws, batch, n_outputs). Missing values of x (NaN)
-    are left out of p(x_obs | z).
+    are left out of p(x_obs | z). With ``conditioning`` (weights to
+    condition on x_obs with), so are the cells whose density does not depend
+    on z (see ``Likelihood.without_uninformative_cells``): the weights are
+    then proportional to the same ones, but defined for a row the model
+    gives density 0 (a constant column holding another value).
     """
     mean, log_var = model.encode(x)
     z = mean + torch.exp(0.5 * log_var) * noise  # (draws, batch, latent)
@@ -67,6 +71,8 @@ def importance_log_weights(
         noise.square().sum(-1) + log_var.sum(-1) + n_components * _LOG_2PI
     )
     output = model.decode(z)
+    if conditioning:
+        x = model.likelihood.without_uninformative_cells(x)
     log_lik = model.likelihood.log_prob(x, output)  # (draws, batch)
     return log_lik + log_prior - log_posterior, output
 
@@ -93,7 +99,7 @@ def conditional_mean(model: VAE, x: torch.Tensor, noise: torch.Tensor) -> torch.
     (batch, n_features) in the model's units, for every feature (the caller
     keeps the observed values).
     """
-    log_weights, output = importance_log_weights(model, x, noise)
+    log_weights, output = importance_log_weights(model, x, noise, conditioning=True)
     weights = torch.softmax(log_weights, dim=0)  # (draws, batch)
     return model.likelihood.weighted_mean(output, weights)
 
@@ -106,7 +112,7 @@ def conditional_draw(
     Sampling importance resampling: a draw z_k picked with probability w_k
     (as in :func:`conditional_mean`), then x ~ p(x | z_k).
     """
-    log_weights, output = importance_log_weights(model, x, noise)
+    log_weights, output = importance_log_weights(model, x, noise, conditioning=True)
     picked = torch.multinomial(
         torch.softmax(log_weights, dim=0).T, 1, generator=generator
     )[:, 0]  # (batch,)

@@ -1,6 +1,7 @@
 """Missing values (NaN): training and scoring on the observed entries, and
 VAEImputer."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import VAEImputer, VAETransformer
 from skvae._likelihoods import LIKELIHOODS
+from skvae._objectives import conditional_mean
 
 # Factor analysis exactly: no background part in the likelihood.
 LINEAR = dict(
@@ -234,6 +236,57 @@ def test_an_imputer_of_several_vaes_averages_their_imputations(quiet_fit):
     drawn = imputer.transform(frame)
     assert drawn.notna().all().all()
     assert drawn.loc[gaps, "x"].nunique() == gaps.sum()
+
+
+def test_a_constant_column_holding_another_value_leaves_the_fills_finite(
+    quiet_fit,
+):
+    # A column constant in training says nothing about z. A new row holding
+    # another value there has density 0 under the model, which made every
+    # importance weight 0 and the row's imputations NaN; they must be the
+    # imputations given the row's other cells.
+    rng = np.random.RandomState(0)
+    factor = rng.normal(size=(300, 1))
+    X = np.hstack([factor + 0.1 * rng.normal(size=(300, 3)), np.zeros((300, 1))])
+    vae = VAETransformer(
+        likelihood="auto",
+        n_components=1,
+        hidden_layer_sizes=(8,),
+        max_iter=40,
+        random_state=0,
+    )
+    imputer = quiet_fit(VAEImputer(vae, random_state=0), X)
+    vae = imputer.vae_
+    assert vae.column_likelihoods_["kinds"][-1] == "constant"
+    seen = X[:20].copy()
+    seen[:, 0] = np.nan
+    unseen = seen.copy()
+    unseen[:, 3] = 1.0
+    filled = imputer.transform(unseen)
+    assert np.isfinite(filled).all()
+    np.testing.assert_array_equal(filled[:, 1:], unseen[:, 1:])
+    assert np.sqrt(np.mean((filled[:, 0] - X[:20, 0]) ** 2)) < 0.5
+    assert np.isfinite(
+        imputer.set_params(sample_posterior=True).transform(unseen)
+    ).all()
+    # With the same draws of z, exactly the conditional mean of the row
+    # holding the training value.
+    model = copy.deepcopy(vae.module_).double().eval()
+    noise = torch.randn(
+        500, 20, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
+    with torch.no_grad():
+        means = [
+            conditional_mean(
+                model,
+                torch.as_tensor((rows - vae.input_mean_) / vae.input_scale_),
+                noise,
+            )
+            for rows in (seen, unseen)
+        ]
+    torch.testing.assert_close(means[1], means[0], rtol=0, atol=0)
+    # Its density stays what the model says: 0.
+    assert np.isneginf(vae.score_samples(unseen)).all()
 
 
 def _linear_gaussian(vae):
