@@ -185,11 +185,13 @@ def column_mean_and_scale(X, block_rows=8192):
         total += X[start : start + block_rows].sum(axis=0, dtype=np.float64)
     mean = total / n_samples
     squares = np.zeros(X.shape[1])
+    low, high = np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
     for start in range(0, n_samples, block_rows):
         deviation = X[start : start + block_rows].astype(np.float64)
+        low, high = _widened(low, high, deviation)
         deviation -= mean
         squares += np.einsum("ij,ij->j", deviation, deviation)
-    return mean, scale_from(mean, squares / n_samples)
+    return _exact_for_constants(mean, low, high), scale_from(mean, squares / n_samples)
 
 
 def _observed_mean_and_scale(X, block_rows):
@@ -207,10 +209,33 @@ def _observed_mean_and_scale(X, block_rows):
         )
     mean = total / counts
     squares = np.zeros(X.shape[1])
+    low, high = np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
     for start in range(0, X.shape[0], block_rows):
-        deviation = X[start : start + block_rows].astype(np.float64) - mean
+        block = X[start : start + block_rows].astype(np.float64)
+        low, high = _widened(low, high, block)
+        deviation = block - mean
         squares += np.nansum(deviation * deviation, axis=0)
-    return mean, scale_from(mean, squares / counts)
+    return _exact_for_constants(mean, low, high), scale_from(mean, squares / counts)
+
+
+def _widened(low, high, block):
+    """The running per-feature minimum and maximum, NaN left out."""
+    if not len(block):
+        return low, high
+    return np.fmin(low, np.nanmin(block, axis=0, initial=np.inf)), np.fmax(
+        high, np.nanmax(block, axis=0, initial=-np.inf)
+    )
+
+
+def _exact_for_constants(mean, low, high):
+    """``mean`` with a feature holding one value centred on that value
+    exactly: a sum of equal numbers divided by their count can miss it by a
+    rounding error, and a constant column's likelihood ('constant') gives
+    density 0 to anything but its value."""
+    constant = low == high
+    mean = mean.copy()
+    mean[constant] = low[constant]
+    return mean
 
 
 def resolution_variance(X, max_numbers=2**18, min_rows=1000, block_numbers=2**15):

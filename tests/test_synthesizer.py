@@ -230,6 +230,26 @@ def test_constant_columns_have_log_probability_zero_in_the_transformer():
         vae.score_samples(frame.iloc[:3].assign(region="south"))
 
 
+@pytest.mark.parametrize("with_gaps", [False, True])
+def test_a_constant_column_is_centred_on_its_value_exactly(with_gaps):
+    # Copies of 0.3 sum to a number that, divided by their count, is not
+    # 0.3: centred on that mean, every training row would have density 0
+    # under the 'constant' likelihood and training would diverge at once.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "rate": 0.3})
+    if with_gaps:
+        frame.loc[::5, "x"] = np.nan
+        frame.loc[3::5, "rate"] = np.nan
+    observed = frame["rate"].dropna().to_numpy()
+    assert observed.sum() / len(observed) != 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vae = VAETransformer(likelihood="auto", max_iter=5, random_state=0).fit(frame)
+    assert vae.column_likelihoods_["kinds"] == ["gaussian", "constant"]
+    assert vae.input_mean_[1] == 0.3
+    assert np.all(np.isfinite(vae.score_samples(frame)))
+
+
 def test_scikit_learn_conventions(table, synthesizer):
     assert synthesizer.n_features_in_ == table.shape[1]
     assert list(synthesizer.feature_names_in_) == list(table.columns)
