@@ -318,8 +318,13 @@ def _combine(imputations, missing, kinds, draws, rng):
     """The members' imputations of one table, combined cell by cell.
 
     Means: a numeric cell gets the average of the members' conditional
-    means (the mean under the members' equal-weight mixture), a categorical
-    cell the level most members fill in (ties: the earliest member's).
+    means, the mean of the equal-weight mixture of their conditionals
+    p_m(x_mis | x_obs); a categorical cell the level most members fill in
+    (ties: the earliest member's). Weighting each member by its own
+    p_m(x_obs) instead (the conditional of the members' mixture) did worse
+    in benchmarks/imputer_inference.py: the network with the highest
+    likelihood is not the one that fills best (breast cancer, seed 0: RMSE
+    0.563 against 0.522).
     Draws (``draws``): each row takes one member's draw, chosen at random,
     which is a draw from the mixture. Observed cells are left as they are.
     """
