@@ -128,7 +128,7 @@ class Likelihood(nn.Module, metaclass=abc.ABCMeta):
         every draw of z, so they cancel from self-normalised importance
         weights, except where the density is 0 for every draw (a constant
         column holding another value), which would make every weight 0.
-        None by default."""
+        By default every cell's density depends on z: ``x`` is returned."""
         return x
 
     def weighted_mean(

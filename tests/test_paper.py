@@ -104,8 +104,15 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
     binary_digits,
     quiet_fit,
 ):
+    # Seeded: a vector of 50 draws has a sample deviation within 30% of
+    # 0.01 only about 99.9% of the time, and an unseeded run failed once.
     vae = VAETransformer(
-        2, hidden_layer_sizes=(50,), init_scale=0.01, max_iter=1, learning_rate=1e-9
+        2,
+        hidden_layer_sizes=(50,),
+        init_scale=0.01,
+        max_iter=1,
+        learning_rate=1e-9,
+        random_state=0,
     )
     quiet_fit(vae, binary_digits)
     drawn = [
@@ -118,7 +125,8 @@ def test_init_scale_sets_the_standard_deviation_of_weights_and_biases(
         if values.numel() >= 50:  # biases too, where the estimate is stable
             assert 0.007 < float(values.std()) < 0.013
     default = quiet_fit(
-        VAETransformer(2, hidden_layer_sizes=(50,), max_iter=1), binary_digits
+        VAETransformer(2, hidden_layer_sizes=(50,), max_iter=1, random_state=0),
+        binary_digits,
     )
     assert float(default.module_.encoder.body[0].weight.detach().std()) > 0.02
 
