@@ -250,6 +250,20 @@ def test_a_constant_column_is_centred_on_its_value_exactly(with_gaps):
     assert np.all(np.isfinite(vae.score_samples(frame)))
 
 
+def test_a_condition_on_a_constant_column_at_another_value_is_uninformative():
+    # The model gives the condition density 0 whatever z, which made every
+    # importance weight 0 and torch's multinomial raise on NaN; a constant
+    # column says nothing about the others, so they are drawn as without it.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=300), "b": rng.normal(size=300), "c": 3.0}
+    )
+    synthesizer = fitted(frame)
+    drawn = synthesizer.sample(50, conditions={"c": 4.0}, random_state=0)
+    assert (drawn["c"] == 4.0).all()
+    assert np.isfinite(drawn[["a", "b"]].to_numpy()).all()
+
+
 def test_scikit_learn_conventions(table, synthesizer):
     assert synthesizer.n_features_in_ == table.shape[1]
     assert list(synthesizer.feature_names_in_) == list(table.columns)
