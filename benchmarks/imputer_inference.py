@@ -44,13 +44,13 @@ from sklearn.utils import check_random_state
 
 import skvae._inference
 import skvae._networks
-from skvae import VAEImputer, VAETransformer
-from skvae._imputer import _DEFAULT_MAX_COMPONENTS, _DEFAULT_VAE
+from skvae import VAEImputer
 from skvae._objectives import _LOG_2PI
 from skvae._torch_utils import draw_seed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from imputation import as_codes, draw_mask, load_tables, score  # noqa: E402
+from imputer_selection import candidate  # noqa: E402
 
 
 def _log_normal(z, loc, scale):
@@ -120,13 +120,12 @@ def probe(name: str, frame, seed: int) -> None:
     truth, categorical = as_codes(frame)
     mask = draw_mask(frame, "mcar30", np.random.RandomState(seed))
     masked = frame.mask(mask)
-    params = {
-        **_DEFAULT_VAE,
-        "n_components": min(_DEFAULT_MAX_COMPONENTS, frame.shape[1]),
-        "decoder_variance": "per_feature",
-        # The seed VAEImputer(random_state=seed) gives its VAE.
-        "random_state": draw_seed(check_random_state(seed)) % 2**32,
-    }
+    # imputer_selection.py's per-feature network, with the seed
+    # VAEImputer(random_state=seed) gives its VAE.
+    vae_seed = draw_seed(check_random_state(seed)) % 2**32
+
+    def network():
+        return candidate("wide, per-feature", frame.shape[1], vae_seed)
 
     def report(label, vae, n_draws, fit_seconds):
         start = time.perf_counter()
@@ -136,7 +135,7 @@ def probe(name: str, frame, seed: int) -> None:
         print(f"{name:16} {label:40} RMSE {rmse:7.4f}  {seconds:7.2f}s", flush=True)
 
     start = time.perf_counter()
-    vae = VAETransformer(**params).fit(masked)
+    vae = network().fit(masked)
     fit_seconds = time.perf_counter() - start
     for n_draws in (100, 1000, 5000):
         report(f"{n_draws} draws", vae, n_draws, fit_seconds)
@@ -146,7 +145,7 @@ def probe(name: str, frame, seed: int) -> None:
     encode = encode_with_more_hidden(torch.Generator().manual_seed(seed))
     start = time.perf_counter()
     with patched(skvae._networks.VAE, "encode", encode):
-        vae = VAETransformer(**params).fit(masked)
+        vae = network().fit(masked)
     fit_seconds = time.perf_counter() - start
     report("encoder trained with more cells hidden", vae, 100, fit_seconds)
     start = time.perf_counter()

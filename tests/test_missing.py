@@ -1,7 +1,6 @@
 """Missing values (NaN): training and scoring on the observed entries, and
 VAEImputer."""
 
-import copy
 import warnings
 
 import numpy as np
@@ -15,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skvae import VAEImputer, VAETransformer
 from skvae._likelihoods import LIKELIHOODS
 from skvae._objectives import conditional_mean
+from skvae._torch_utils import standardize
 
 # Factor analysis exactly: no background part in the likelihood.
 LINEAR = dict(
@@ -271,15 +271,15 @@ def test_a_constant_column_holding_another_value_leaves_the_fills_finite(
     ).all()
     # With the same draws of z, exactly the conditional mean of the row
     # holding the training value.
-    model = copy.deepcopy(vae.module_).double().eval()
+    inference = vae._inference()  # the float64 model and standardisation
     noise = torch.randn(
         500, 20, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64
     )
     with torch.no_grad():
         means = [
             conditional_mean(
-                model,
-                torch.as_tensor((rows - vae.input_mean_) / vae.input_scale_),
+                inference.model,
+                torch.as_tensor(standardize(rows, inference.center, inference.scale)),
                 noise,
             )
             for rows in (seen, unseen)
