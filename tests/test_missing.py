@@ -274,12 +274,15 @@ def test_a_constant_column_holding_another_value_leaves_the_fills_finite(
     inference = vae._inference()  # the float64 model and standardisation
     noise = torch.randn(
         500, 20, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64
-    )
+    ).to(inference.device)  # the suite also runs on a GPU (gpu_checks.sh)
     with torch.no_grad():
         means = [
             conditional_mean(
                 inference.model,
-                torch.as_tensor(standardize(rows, inference.center, inference.scale)),
+                torch.as_tensor(
+                    standardize(rows, inference.center, inference.scale),
+                    device=inference.device,
+                ),
                 noise,
             )
             for rows in (seen, unseen)
