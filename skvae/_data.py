@@ -177,30 +177,16 @@ def column_mean_and_scale(X, block_rows=8192):
     Two passes over row blocks, so no float64 copy of X is ever made. Constant
     features get a scale of 1. Missing values (NaN) are left out.
     """
-    if np.isnan(X).any():
-        return _observed_mean_and_scale(X, block_rows)
-    n_samples = X.shape[0]
-    total = np.zeros(X.shape[1])
-    for start in range(0, n_samples, block_rows):
-        total += X[start : start + block_rows].sum(axis=0, dtype=np.float64)
-    mean = total / n_samples
-    squares = np.zeros(X.shape[1])
-    low, high = np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
-    for start in range(0, n_samples, block_rows):
-        deviation = X[start : start + block_rows].astype(np.float64)
-        low, high = _widened(low, high, deviation)
-        deviation -= mean
-        squares += np.einsum("ij,ij->j", deviation, deviation)
-    return _exact_for_constants(mean, low, high), scale_from(mean, squares / n_samples)
-
-
-def _observed_mean_and_scale(X, block_rows):
-    """:func:`column_mean_and_scale` of the observed (non-NaN) values."""
+    has_gaps = bool(np.isnan(X).any())
     total, counts = np.zeros(X.shape[1]), np.zeros(X.shape[1])
     for start in range(0, X.shape[0], block_rows):
         block = X[start : start + block_rows]
-        total += np.nansum(block, axis=0, dtype=np.float64)
-        counts += np.sum(~np.isnan(block), axis=0)
+        if has_gaps:
+            total += np.nansum(block, axis=0, dtype=np.float64)
+            counts += np.sum(~np.isnan(block), axis=0)
+        else:
+            total += block.sum(axis=0, dtype=np.float64)
+            counts += len(block)
     if np.any(counts == 0):
         empty = np.flatnonzero(counts == 0).tolist()
         raise ValueError(
@@ -211,10 +197,13 @@ def _observed_mean_and_scale(X, block_rows):
     squares = np.zeros(X.shape[1])
     low, high = np.full(X.shape[1], np.inf), np.full(X.shape[1], -np.inf)
     for start in range(0, X.shape[0], block_rows):
-        block = X[start : start + block_rows].astype(np.float64)
-        low, high = _widened(low, high, block)
-        deviation = block - mean
-        squares += np.nansum(deviation * deviation, axis=0)
+        deviation = X[start : start + block_rows].astype(np.float64)
+        low, high = _widened(low, high, deviation)
+        deviation -= mean
+        if has_gaps:
+            squares += np.nansum(deviation * deviation, axis=0)
+        else:
+            squares += np.einsum("ij,ij->j", deviation, deviation)
     return _exact_for_constants(mean, low, high), scale_from(mean, squares / counts)
 
 

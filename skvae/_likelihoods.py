@@ -677,9 +677,15 @@ class MixedLikelihood(Likelihood):
         )
 
     def without_uninformative_cells(self, x: torch.Tensor) -> torch.Tensor:
-        kept = x.clone()
+        kept = x
         for group, columns in zip(self.groups, self.columns, strict=True):
-            kept[..., columns] = group.without_uninformative_cells(x[..., columns])
+            part = x[..., columns]
+            conditioned = group.without_uninformative_cells(part)
+            if conditioned is part:  # every cell of this kind depends on z
+                continue
+            if kept is x:  # copy only when some kind changes something
+                kept = x.clone()
+            kept[..., columns] = conditioned
         return kept
 
     def weighted_mean(
