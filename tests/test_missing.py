@@ -1,6 +1,7 @@
 """Missing values (NaN): training and scoring on the observed entries, and
 VAEImputer."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -236,6 +237,43 @@ def test_an_imputer_of_several_vaes_averages_their_imputations(quiet_fit):
     drawn = imputer.transform(frame)
     assert drawn.notna().all().all()
     assert drawn.loc[gaps, "x"].nunique() == gaps.sum()
+
+
+def test_n_jobs_fits_and_imputes_with_the_models_at_once_and_the_same_results(
+    quiet_fit, monkeypatch
+):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3)) @ rng.normal(size=(3, 5))
+    X[rng.uniform(size=X.shape) < 0.2] = np.nan
+    members = [
+        VAETransformer(n_components=2, hidden_layer_sizes=(8,), max_iter=4),
+        VAETransformer(n_components=2, hidden_layer_sizes=(16,), max_iter=4),
+        VAETransformer(n_components=1, max_iter=4, decoder_variance="per_feature"),
+    ]
+    one_by_one = quiet_fit(VAEImputer(members, random_state=0), X)
+    expected = one_by_one.transform(X)
+    # The first two fits, and the first two imputations, must run at the
+    # same time: each waits (at most 60 s) for the other at a barrier.
+    fit, impute = VAETransformer.fit, VAETransformer.impute
+    calls = {"fit": 0, "impute": 0}
+
+    def meeting(name, method):
+        barrier = threading.Barrier(2, timeout=60)
+
+        def wrapped(self, *args, **kwargs):
+            calls[name] += 1
+            if calls[name] <= 2:
+                barrier.wait()
+            return method(self, *args, **kwargs)
+
+        return wrapped
+
+    monkeypatch.setattr(VAETransformer, "fit", meeting("fit", fit))
+    monkeypatch.setattr(VAETransformer, "impute", meeting("impute", impute))
+    at_once = quiet_fit(VAEImputer(members, n_jobs=2, random_state=0), X)
+    filled = at_once.transform(X)
+    assert calls == {"fit": 3, "impute": 3}
+    np.testing.assert_array_equal(filled, expected)
 
 
 def test_a_constant_column_holding_another_value_leaves_the_fills_finite(
