@@ -110,7 +110,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         How many of the models to fit, and to impute with, at once, in
         threads (torch runs outside Python's lock, and threads share ``X``
         without copies). None means 1 unless in a
-        :func:`joblib.parallel_backend` context; -1 means all processors.
+        :func:`joblib.parallel_config` context; -1 means all processors.
         The results are the same for any value. Each model still uses its
         own ``n_threads`` torch threads (one for the default models), so
         ``n_jobs`` times that should not exceed the free cores.
