@@ -198,7 +198,8 @@ def impute(
     matrix, categorical = as_codes(masked)
     new_matrix = matrix if new is None else as_codes(new)[0]
     if name in ("skvae", SINGLE_VAE, THREADED_VAE):
-        vae, n_jobs = None, 3 if name == THREADED_VAE else None
+        vae = None
+        n_jobs = 3 if name == THREADED_VAE else None
         if name == SINGLE_VAE:
             n_components = min(_DEFAULT_MAX_COMPONENTS, masked.shape[1])
             vae = VAETransformer(n_components=n_components, **_DEFAULT_VAE)

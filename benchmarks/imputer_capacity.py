@@ -71,9 +71,9 @@ def main() -> None:
         truth, categorical = as_codes(frame)
         mask = draw_mask(frame, "mcar30", np.random.RandomState(args.seed))
         masked = frame.mask(mask)
+        n_components = min(_DEFAULT_MAX_COMPONENTS, frame.shape[1])
+        params = {**_DEFAULT_VAE, "n_components": n_components}
         for candidate in args.candidates:
-            n_components = min(_DEFAULT_MAX_COMPONENTS, frame.shape[1])
-            params = {**_DEFAULT_VAE, "n_components": n_components}
             vae = VAETransformer(**{**params, **CANDIDATES[candidate]})
             start = time.perf_counter()
             filled = VAEImputer(vae, random_state=args.seed).fit_transform(masked)

@@ -147,13 +147,19 @@ def hide(observed, generator, low=0.1, high=0.6):
     return observed & (torch.rand(observed.shape, generator=generator) >= rate)
 
 
+def center_and_scale(values):
+    """Each column's mean and standard deviation (1 for a constant one),
+    NaN left out."""
+    scale = np.nanstd(values, axis=0)
+    scale[~(scale > 0)] = 1.0
+    return np.nanmean(values, axis=0), scale
+
+
 def fit_and_fill(values, n_latent, width, seed, max_epochs=3000, patience=100):
     """Fill the NaN cells of ``values`` with the conditioned model."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    center = np.nanmean(values, axis=0)
-    scale = np.nanstd(values, axis=0)
-    scale[~(scale > 0)] = 1.0
+    center, scale = center_and_scale(values)
     standard = (values - center) / scale
     observed = torch.as_tensor(~np.isnan(standard))
     x = torch.as_tensor(np.nan_to_num(standard), dtype=torch.float32)
@@ -199,8 +205,7 @@ def iterative_mlp(values, seed):
     """MissForest's scheme with a network in place of the trees: each
     column regressed on the others by scikit-learn's MLPRegressor, in turn,
     five rounds, on standardised columns."""
-    center, scale = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
-    scale[~(scale > 0)] = 1.0
+    center, scale = center_and_scale(values)
     network = MLPRegressor(
         hidden_layer_sizes=(100,), early_stopping=True, max_iter=500, random_state=seed
     )

@@ -30,12 +30,12 @@ are not part of the package. Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 import time
 import warnings
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import torch
@@ -91,16 +91,6 @@ def adaptive_conditional_mean(model, x, noise):
     return model.likelihood.weighted_mean(output, torch.softmax(log_weights, 0))
 
 
-@contextlib.contextmanager
-def patched(owner, name, replacement):
-    original = getattr(owner, name)
-    setattr(owner, name, replacement)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
-
-
 def encode_with_more_hidden(generator):
     """VAE.encode that, in training, hides up to half of each row's cells."""
     original = skvae._networks.VAE.encode
@@ -139,12 +129,12 @@ def probe(name: str, frame, seed: int) -> None:
     fit_seconds = time.perf_counter() - start
     for n_draws in (100, 1000, 5000):
         report(f"{n_draws} draws", vae, n_draws, fit_seconds)
-    with patched(skvae._inference, "conditional_mean", adaptive_conditional_mean):
+    with patch.object(skvae._inference, "conditional_mean", adaptive_conditional_mean):
         for n_draws in (100, 1000):
             report(f"adaptive proposal, {n_draws} draws", vae, n_draws, fit_seconds)
     encode = encode_with_more_hidden(torch.Generator().manual_seed(seed))
     start = time.perf_counter()
-    with patched(skvae._networks.VAE, "encode", encode):
+    with patch.object(skvae._networks.VAE, "encode", encode):
         vae = network().fit(masked)
     fit_seconds = time.perf_counter() - start
     report("encoder trained with more cells hidden", vae, 100, fit_seconds)

@@ -209,8 +209,6 @@ def column_mean_and_scale(X, block_rows=8192):
 
 def _widened(low, high, block):
     """The running per-feature minimum and maximum, NaN left out."""
-    if not len(block):
-        return low, high
     return np.fmin(low, np.nanmin(block, axis=0, initial=np.inf)), np.fmax(
         high, np.nanmax(block, axis=0, initial=-np.inf)
     )

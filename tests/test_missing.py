@@ -256,13 +256,16 @@ def test_n_jobs_fits_and_imputes_with_the_models_at_once_and_the_same_results(
     # same time: each waits (at most 60 s) for the other at a barrier.
     fit, impute = VAETransformer.fit, VAETransformer.impute
     calls = {"fit": 0, "impute": 0}
+    counting = threading.Lock()  # the threads count at the same time
 
     def meeting(name, method):
         barrier = threading.Barrier(2, timeout=60)
 
         def wrapped(self, *args, **kwargs):
-            calls[name] += 1
-            if calls[name] <= 2:
+            with counting:
+                calls[name] += 1
+                among_first_two = calls[name] <= 2
+            if among_first_two:
                 barrier.wait()
             return method(self, *args, **kwargs)
 
